@@ -1,0 +1,264 @@
+"""RunConfig: the one schema of a training run (names, defaults, limits, error sentences).
+
+TF-free on purpose: the server, the page (through the JSON schema) and the Keras builder all read
+this module, so a name, a default or a limit lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DATASETS = ("random", "spirals", "circles", "moons", "xor", "digits", "adding")
+SEQUENCE_DATASETS = ("adding",)
+INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal",
+    "orthogonal", "random_normal", "random_uniform", "zeros",
+)
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "swish", "linear")
+REGULARIZERS = ("none", "l1", "l2", "l1_l2")
+CLIPPINGS = ("none", "norm", "global_norm", "value")
+OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+ARCHS = ("mlp", "rnn")
+CELLS = ("simple_rnn", "lstm", "gru")
+
+DIGITS_SAMPLES = 1797  # what sklearn.datasets.load_digits ships
+VALIDATION_FRACTION = 0.2
+MAX_TRAINABLE_PARAMS = 5_000_000
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+
+class DatasetConfig(_Section):
+    """Which data the model learns from. A fifth of the samples is held out for validation."""
+
+    name: Literal[DATASETS] = Field(
+        "random",
+        description="random: the seed's 1000×100 uniform inputs with random 0/1 labels (nothing "
+        "to learn, so only the gradients are interesting); spirals, circles, moons, xor: 2-D "
+        "toy problems; digits: scikit-learn's 8×8 digits (1797 images, 10 classes); adding: "
+        "the adding problem (sequences, needs the rnn architecture).",
+    )
+    n_samples: int = Field(1000, ge=16, le=50_000, description="Number of examples "
+                           "(digits has at most 1797).")
+    n_features: int = Field(100, ge=1, le=4096, description="Input width of the random "
+                            "dataset; the 2-D problems have 2, digits 64, adding 2 per step.")
+    noise: float = Field(0.1, ge=0.0, le=10.0, description="Noise added to the toy problems' "
+                         "points (standard deviation).")
+    seq_len: int = Field(50, ge=2, le=500, description="Time steps of an adding-problem "
+                         "sequence: the longer, the further the gradient must travel back.")
+
+
+class ModelConfig(_Section):
+    """The network's shape."""
+
+    arch: Literal[ARCHS] = Field("mlp", description="mlp: stacked Dense layers; rnn: stacked "
+                                 "recurrent layers over a sequence.")
+    depth: int = Field(1, ge=1, le=64, description="Hidden layers (mlp) or stacked recurrent "
+                       "layers (rnn). Vanishing and exploding grow with depth.")
+    width: int = Field(64, ge=1, le=1024, description="Units per hidden layer.")
+    cell: Literal[CELLS] = Field("simple_rnn", description="Recurrent cell (rnn only). LSTM "
+                                 "and GRU carry their state through gates with an additive "
+                                 "path, so the gradient across time decays far less than a "
+                                 "SimpleRNN's.")
+
+
+class RemediesConfig(_Section):
+    """The switches that decide whether the gradient survives the trip back through the net."""
+
+    initializer: Literal[INITIALIZERS] = Field(
+        "glorot_uniform",
+        description="How the weights start. Variance-preserving schemes keep each layer's "
+        "gain near 1: Glorot (Glorot & Bengio 2010) for tanh/sigmoid, He (He et al. 2015) for "
+        "ReLU. Too small (e.g. random_normal with a tiny std) makes gradients vanish; too "
+        "large (std 1) makes them explode. zeros makes every unit identical.",
+    )
+    init_std: float = Field(0.05, gt=0.0, le=100.0, description="Scale of random_normal "
+                            "(standard deviation) and random_uniform (±limit).")
+    activation: Literal[ACTIVATIONS] = Field(
+        "relu",
+        description="Non-linearity of the hidden layers. Each layer multiplies the gradient by "
+        "the activation's slope: sigmoid's is at most 0.25, so it vanishes with depth; ReLU's "
+        "is 1 where a unit is active (no help against exploding, and units can die).",
+    )
+    regularizer: Literal[REGULARIZERS] = Field(
+        "none",
+        description="L1/L2 penalties pull the weights towards zero. They shrink the weights "
+        "and can curb their growth, but are no direct cure for vanishing or exploding.",
+    )
+    l1: float = Field(0.0, ge=0.0, le=1.0, description="L1 factor (with l1 or l1_l2).")
+    l2: float = Field(0.0, ge=0.0, le=1.0, description="L2 factor (with l2 or l1_l2).")
+    batch_norm: bool = Field(False, description="Batch normalization (Ioffe & Szegedy 2015) "
+                             "re-centres and re-scales each hidden layer's input over the "
+                             "batch, keeping activations out of saturation and each layer's "
+                             "gain near 1.")
+    layer_norm: bool = Field(False, description="Layer normalization normalizes each example "
+                             "over its units; it works for any batch size and for RNNs.")
+    residual: bool = Field(False, description="Residual connections (He et al. 2016) add each "
+                           "hidden block's input to its output, giving the gradient an "
+                           "identity path around every layer.")
+    clipping: Literal[CLIPPINGS] = Field(
+        "none",
+        description="Gradient clipping (Pascanu et al. 2013) bounds the size of the update "
+        "when gradients explode; it does nothing for vanishing. norm: each variable's gradient "
+        "(Keras clipnorm); global_norm: all together (global_clipnorm); value: each element "
+        "(clipvalue).",
+    )
+    clip_value: float = Field(1.0, gt=0.0, le=1e6, description="Clipping threshold.")
+
+
+class TrainingConfig(_Section):
+    """How the optimizer steps."""
+
+    optimizer: Literal[OPTIMIZERS] = Field("adam", description="sgd, momentum (SGD with "
+                                           "momentum 0.9), adam, rmsprop.")
+    learning_rate: float = Field(0.001, gt=0.0, le=10.0, description="Step size.")
+    epochs: int = Field(20, ge=1, le=500, description="Passes over the training data.")
+    batch_size: int = Field(32, ge=1, le=4096, description="Examples per optimizer step.")
+
+
+class RunConfig(_Section):
+    """Everything that defines one training run; every field is optional."""
+
+    name: str = Field("", max_length=100, description="A label for the runs list.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seeds the data and the weights.")
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    remedies: RemediesConfig = Field(default_factory=RemediesConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> RunConfig:
+        sequence = self.dataset.name in SEQUENCE_DATASETS
+        if sequence and self.model.arch != "rnn":
+            raise ValueError(
+                f"dataset '{self.dataset.name}' is a sequence task and needs model.arch 'rnn'"
+            )
+        if self.model.arch == "rnn" and not sequence:
+            raise ValueError(
+                "model.arch 'rnn' needs a sequence dataset: use dataset.name 'adding'"
+            )
+        n = trainable_params(self)
+        if n > MAX_TRAINABLE_PARAMS:
+            raise ValueError(
+                f"this model has {n:,} trainable parameters, more than the limit of "
+                f"{MAX_TRAINABLE_PARAMS:,}; use a smaller depth, width or n_features"
+            )
+        return self
+
+
+# -- figures derived from a config without TensorFlow -------------------------------------------
+
+def input_shape(config: RunConfig) -> tuple[int, ...]:
+    """Shape of one example: (features,) for MLPs, (time steps, features) for sequences."""
+    name = config.dataset.name
+    if name == "adding":
+        return (config.dataset.seq_len, 2)
+    if name == "digits":
+        return (64,)
+    if name == "random":
+        return (config.dataset.n_features,)
+    return (2,)
+
+
+def n_classes(config: RunConfig) -> int:
+    """Output units: 1 for binary and regression tasks, 10 for digits."""
+    return 10 if config.dataset.name == "digits" else 1
+
+
+def n_samples(config: RunConfig) -> int:
+    """Examples actually generated (digits cannot have more than scikit-learn ships)."""
+    if config.dataset.name == "digits":
+        return min(config.dataset.n_samples, DIGITS_SAMPLES)
+    return config.dataset.n_samples
+
+
+def n_train(config: RunConfig) -> int:
+    """Training examples after the validation split."""
+    total = n_samples(config)
+    return total - int(total * VALIDATION_FRACTION)
+
+
+def steps_per_epoch(config: RunConfig) -> int:
+    """Optimizer updates per epoch."""
+    return math.ceil(n_train(config) / config.training.batch_size)
+
+
+def total_steps(config: RunConfig) -> int:
+    """Optimizer updates in the whole run."""
+    return steps_per_epoch(config) * config.training.epochs
+
+
+def trainable_params(config: RunConfig) -> int:
+    """Trainable parameters of the model `trainer.models.build_model` makes for this config."""
+    m, r = config.model, config.remedies
+    width, features = m.width, input_shape(config)[-1]
+    per_norm = 2 * width * (int(r.batch_norm) + int(r.layer_norm))
+    total, fan_in = 0, features
+    for _ in range(m.depth):
+        if m.arch == "rnn":
+            gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}[m.cell]
+            biases = 2 if m.cell == "gru" else 1  # Keras GRU: reset_after=True
+            total += gates * (width * (fan_in + width) + biases * width)
+            total += 2 * width * int(r.layer_norm)
+        else:
+            total += fan_in * width + width + per_norm
+        fan_in = width
+    return total + fan_in * n_classes(config) + n_classes(config)
+
+
+# -- errors as sentences -------------------------------------------------------------------------
+
+def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = RunConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def explain_errors(error: ValidationError) -> list[dict[str, Any]]:
+    """Turn a pydantic ValidationError into [{loc, msg, type}] with sentences a user can act on.
+
+    Args:
+        error: the error raised while validating a RunConfig.
+    """
+    out = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        path = ".".join(str(p) for p in loc) or "(body)"
+        kind = item["type"]
+        msg = item["msg"]
+        if kind == "extra_forbidden":
+            allowed = ", ".join(_allowed_fields(loc))
+            msg = f"unknown field '{loc[-1]}'; the fields allowed here are: {allowed}"
+        elif kind == "value_error":
+            msg = msg.removeprefix("Value error, ")
+        elif kind == "model_type" or kind == "model_attributes_type":
+            msg = "expected a JSON object"
+        out.append({"loc": list(loc), "path": path, "type": kind,
+                    "msg": f"{path}: {msg}"})
+    return out
+
+
+def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return base with overrides merged in, recursing into nested objects.
+
+    Args:
+        base: a full RunConfig as a dict.
+        overrides: a partial RunConfig; its leaves replace base's.
+    """
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,88 @@
+"""The event records a training job emits and the server stores, fans out and the page reads.
+
+TF-free. Every event is a plain JSON-able dict with a "type":
+
+- ``started``: ``{"type", "layers", "total_steps", "steps_per_epoch", "t"}``
+- ``metrics``: ``{"type", "items": [Step, ...]}`` (one or more steps, in order)
+- ``epoch``: ``{"type", "epoch", "loss", "accuracy", "val_loss", "val_accuracy"}``
+- ``diagnosis``: ``{"type", "diagnosis": Diagnosis}``
+- ``finished``: ``{"type", "status", "error"}``: the last event of every job
+
+A Step is ``{"step", "epoch", "loss", "t", "grad_norms", "clipped_grad_norms"?, "weight_norms",
+"update_ratios"}`` (CONTRACT §5), plus the optional fields the trainer adds later.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged")
+FINAL_STATUSES = ("completed", "stopped", "failed", "diverged")
+DIAGNOSIS_STATES = ("healthy", "vanishing", "exploding", "diverged", "unknown")
+
+# Per-layer lists of a Step, in the order the page offers them as heatmap metrics.
+LAYER_FIELDS = ("grad_norms", "clipped_grad_norms", "weight_norms", "update_ratios",
+                "output_grad_norms")
+SCALAR_FIELDS = ("step", "epoch", "loss", "t")
+
+
+def started(layers: list[dict[str, Any]], total_steps: int, steps_per_epoch: int,
+            t: float) -> dict[str, Any]:
+    """The job built its model: these are the layers whose gradients it reports."""
+    return {"type": "started", "layers": layers, "total_steps": total_steps,
+            "steps_per_epoch": steps_per_epoch, "t": t}
+
+
+def metrics(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """New Step records, in step order."""
+    return {"type": "metrics", "items": items}
+
+
+def epoch(index: int, logs: dict[str, Any]) -> dict[str, Any]:
+    """End-of-epoch figures; a metric the task does not have (accuracy of a regression) is None."""
+    return {"type": "epoch", "epoch": index,
+            **{k: logs.get(k) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}}
+
+
+def diagnosis(diag: dict[str, Any]) -> dict[str, Any]:
+    """The diagnosis changed."""
+    return {"type": "diagnosis", "diagnosis": diag}
+
+
+def finished(status: str, error: str | None = None) -> dict[str, Any]:
+    """The job ended; `status` is one of FINAL_STATUSES."""
+    assert status in FINAL_STATUSES, status
+    return {"type": "finished", "status": status, "error": error}
+
+
+def finite_or_none(value: Any) -> Any:
+    """Replace non-finite floats, also inside lists and dicts, by None (RFC 8259 has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Strict JSON: non-finite numbers become null, never NaN or Infinity."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        return json.dumps(finite_or_none(value), allow_nan=False, separators=(",", ":"))
+
+
+def empty_history() -> dict[str, list[Any]]:
+    """A History (CONTRACT §5): the Step fields as parallel lists."""
+    return {k: [] for k in SCALAR_FIELDS + LAYER_FIELDS}
+
+
+def append_steps(history: dict[str, list[Any]], items: list[dict[str, Any]]) -> None:
+    """Append Step records to a History in place; a field a step lacks is stored as None."""
+    for item in items:
+        for key in SCALAR_FIELDS + LAYER_FIELDS:
+            history[key].append(item.get(key))
