@@ -1,0 +1,50 @@
+"""The one small interface every executor (local processes, Redis workers) implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+# Called on the server's event loop, in order per run: (run_id, event). Events are those of
+# trainer.protocol plus {"type": "dispatched"} when a worker takes the run.
+EventCallback = Callable[[str, dict[str, Any]], None]
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The executor cannot take runs now (e.g. Redis is down); the API answers 503."""
+
+
+class Executor(ABC):
+    """Queues runs, hands them to workers, and reports their events."""
+
+    kind: str = "abstract"
+
+    @abstractmethod
+    async def start(self, on_event: EventCallback) -> None:
+        """Start workers (or connect to them); events go to `on_event` from now on."""
+
+    @abstractmethod
+    async def submit(self, run_id: str, owner: str, config: dict[str, Any],
+                     max_seconds: float) -> None:
+        """Queue a validated run. Raises ExecutorUnavailable when it cannot."""
+
+    @abstractmethod
+    async def stop(self, run_id: str, reason: str = "stopped by its owner") -> bool:
+        """Stop a queued or running run; False if the executor does not know it.
+
+        A queued run is dropped and reported `finished(stopped)` at once; a running one stops
+        after its current step.
+        """
+
+    @abstractmethod
+    def queue_position(self, run_id: str) -> int | None:
+        """1-based position of a queued run (1 = next to start), None if not queued."""
+
+    @abstractmethod
+    def health(self) -> dict[str, Any]:
+        """{"kind", "state": "ok" | "starting" | "degraded", "workers", "busy", "queued"}."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Stop every worker; runs still going end `failed` (reported before returning)."""
