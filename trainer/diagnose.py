@@ -1,0 +1,146 @@
+"""Diagnosis of a run from its recent per-layer gradient norms (NumPy only, no TensorFlow).
+
+Thresholds (docs/diagnosis.md explains them):
+- diverged: the loss or a gradient norm is NaN or infinite.
+- exploding: some layer's gradient norm exceeds EXPLODING_NORM, or the first/last ratio
+  exceeds EXPLODING_RATIO.
+- vanishing: the first/last ratio is below VANISHING_RATIO (the input side learns at least a
+  hundred times slower than the output side), or, with a time axis, the gradient reaching the
+  first time step is below VANISHING_RATIO of the last time step's.
+- healthy otherwise; unknown with fewer than MIN_STEPS steps.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from trainer.config import RunConfig
+
+VANISHING_RATIO = 1e-2
+EXPLODING_RATIO = 1e2
+EXPLODING_NORM = 1e3
+MIN_STEPS = 3
+WINDOW = 50
+
+SATURATING = ("sigmoid", "tanh")
+VARIANCE_PRESERVING = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",
+                       "gelu": "he_normal", "swish": "he_normal", "selu": "lecun_normal",
+                       "sigmoid": "glorot_uniform", "tanh": "glorot_uniform",
+                       "linear": "glorot_uniform"}
+
+
+def _sup(exponent: float) -> str:
+    digits = str(int(round(exponent)))
+    return "10" + digits.translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def _suggest(label: str, **sections: dict[str, Any]) -> dict[str, Any]:
+    return {"label": label, "overrides": sections}
+
+
+def _vanishing_suggestions(config: RunConfig) -> list[dict[str, Any]]:
+    r, m = config.remedies, config.model
+    if m.arch == "rnn" and m.cell == "simple_rnn":
+        return [_suggest("Use an LSTM cell", model={"cell": "lstm"}),
+                _suggest("Use a GRU cell", model={"cell": "gru"})]
+    out = []
+    if r.activation in SATURATING:
+        out.append(_suggest("ReLU with He initialization",
+                            remedies={"activation": "relu", "initializer": "he_normal"}))
+    elif r.initializer != VARIANCE_PRESERVING[r.activation]:
+        out.append(_suggest("He initialization", remedies={
+            "initializer": VARIANCE_PRESERVING[r.activation]}))
+    if not r.batch_norm and m.arch == "mlp":
+        out.append(_suggest("Batch normalization", remedies={"batch_norm": True}))
+    if not r.residual and m.arch == "mlp":
+        out.append(_suggest("Residual connections", remedies={"residual": True}))
+    return out
+
+
+def _exploding_suggestions(config: RunConfig) -> list[dict[str, Any]]:
+    r, t = config.remedies, config.training
+    out = []
+    good_init = VARIANCE_PRESERVING[r.activation]
+    if r.initializer in ("random_normal", "random_uniform") and r.init_std >= 0.2:
+        out.append(_suggest(f"Variance-preserving initialization ({good_init})",
+                            remedies={"initializer": good_init}))
+    if r.clipping == "none":
+        out.append(_suggest("Clip the global gradient norm at 1",
+                            remedies={"clipping": "global_norm", "clip_value": 1.0}))
+    out.append(_suggest("A 10× smaller learning rate",
+                        training={"learning_rate": t.learning_rate / 10}))
+    return out
+
+
+def _ratio(first: np.ndarray, last: np.ndarray) -> float | None:
+    ok = np.isfinite(first) & np.isfinite(last) & (last > 0)
+    if not ok.any():
+        return None
+    return float(np.median(first[ok] / last[ok]))
+
+
+def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: list[float | None],
+             time_grad_norms: list[float | None] | None = None) -> dict[str, Any]:
+    """Diagnose from the most recent steps.
+
+    Args:
+        config: the run's config (decides which remedies to suggest).
+        grad_norms: per-step lists of per-layer gradient norms, oldest first.
+        losses: per-step losses, parallel to grad_norms.
+        time_grad_norms: the latest ‖∂L/∂x_t‖ over time steps, for sequence models.
+    """
+    rows = grad_norms[-WINDOW:]
+    if not rows:
+        return {"state": "unknown", "ratio": None, "message": "No steps yet.",
+                "suggestions": []}
+    g = np.array([[math.nan if v is None else v for v in row] for row in rows], dtype=float)
+    loss = np.array([math.nan if v is None else v for v in losses[-WINDOW:]], dtype=float)
+    ratio = _ratio(g[:, 0], g[:, -1])
+    finite = bool(np.isfinite(g).all() and np.isfinite(loss).all())
+    if finite and len(rows) < MIN_STEPS:
+        return {"state": "unknown", "ratio": ratio, "message": "Not enough steps yet.",
+                "suggestions": []}
+    if not finite:
+        return {"state": "diverged", "ratio": ratio, "suggestions": _exploding_suggestions(config),
+                "message": "The loss or a gradient became NaN or infinite: the weights "
+                           "overflowed, and training cannot continue from here."}
+    top = float(np.median(g.max(axis=1)))
+    depth = g.shape[1]
+    if ratio is None:
+        return {"state": "unknown", "ratio": None, "suggestions": [],
+                "message": "The output layer's gradient is zero, so no ratio can be formed."}
+    if top > EXPLODING_NORM or ratio > EXPLODING_RATIO:
+        return {"state": "exploding", "ratio": ratio,
+                "suggestions": _exploding_suggestions(config),
+                "message": f"Gradients are exploding: the largest layer gradient norm is about "
+                           f"{_sup(math.log10(top))} and the input-side layer's is "
+                           f"{_sup(math.log10(ratio))} times the output layer's. Each layer "
+                           f"multiplies the backpropagated signal by more than 1."}
+    if ratio <= 0:
+        return {"state": "vanishing", "ratio": ratio,
+                "suggestions": _vanishing_suggestions(config),
+                "message": "Layer 1 receives no gradient at all: every path back to it is "
+                           "blocked (all-zero weights, or units that never activate)."}
+    if ratio < VANISHING_RATIO:
+        return {"state": "vanishing", "ratio": ratio,
+                "suggestions": _vanishing_suggestions(config),
+                "message": f"Gradients are vanishing: layer 1's gradient is about "
+                           f"{_sup(math.log10(ratio))} of the output layer's, so the layers "
+                           f"near the input barely learn. Across {depth} layers each one "
+                           f"passes back about {ratio ** (1 / max(depth - 1, 1)):.2f} of the "
+                           f"signal it receives."}
+    if time_grad_norms and len(time_grad_norms) > 1:
+        t = np.array([math.nan if v is None else v for v in time_grad_norms], dtype=float)
+        if np.isfinite(t).all() and t[-1] > 0 and t[0] / t[-1] < VANISHING_RATIO:
+            across = t[0] / t[-1]
+            return {"state": "vanishing", "ratio": ratio,
+                    "suggestions": _vanishing_suggestions(config),
+                    "message": f"Gradients vanish across time: the first time step gets "
+                               f"{_sup(math.log10(across))} of the gradient the last one "
+                               f"gets, so the network cannot learn from early inputs."}
+    return {"state": "healthy", "ratio": ratio, "suggestions": [],
+            "message": f"Gradients flow: layer 1's gradient is {ratio:.2g} times the output "
+                       f"layer's, so every layer learns at a comparable pace."}

@@ -1,0 +1,111 @@
+"""Builds the Keras model a RunConfig describes, with every remedy switched as configured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from trainer import remedies as table
+from trainer.config import RunConfig, input_shape, n_classes
+from trainer.probe import ProbedModel
+
+LOSSES = {"binary": lambda: keras.losses.BinaryCrossentropy(from_logits=True),
+          "multiclass": lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+          "regression": lambda: keras.losses.MeanSquaredError()}
+ACCURACY = {"binary": lambda: keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0),
+            "multiclass": lambda: keras.metrics.SparseCategoricalAccuracy(name="accuracy")}
+
+
+def task_of(config: RunConfig) -> str:
+    """binary, multiclass or regression, from the dataset."""
+    if config.dataset.name == "digits":
+        return "multiclass"
+    if config.dataset.name == "adding":
+        return "regression"
+    return "binary"
+
+
+class _Seeds:
+    """Hands each layer its own initializer seed, so no two layers start identical."""
+
+    def __init__(self, seed: int) -> None:
+        self.next = seed * 1000
+
+    def __call__(self) -> int:
+        self.next += 1
+        return self.next
+
+
+def _dense(config: RunConfig, units: int, seeds: _Seeds, name: str) -> keras.layers.Dense:
+    r = config.remedies
+    return keras.layers.Dense(units, kernel_initializer=table.initializer(r, seeds()),
+                              kernel_regularizer=table.regularizer(r), name=name)
+
+
+def _mlp_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
+    """Hidden blocks: Dense → [BatchNorm] → [LayerNorm] → activation, with optional skips."""
+    r = config.remedies
+    for i in range(1, config.model.depth + 1):
+        h = _dense(config, config.model.width, seeds, f"dense_{i}")(x)
+        if r.batch_norm:
+            h = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(h)
+        if r.layer_norm:
+            h = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(h)
+        h = table.activation_layer(r.activation, f"activation_{i}")(h)
+        # A skip needs matching widths; the first block maps the input to `width`.
+        same_width = x.shape[-1] == config.model.width
+        x = keras.layers.Add(name=f"residual_{i}")([x, h]) if r.residual and same_width else h
+    return x
+
+
+def _rnn_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
+    """Stacked recurrent layers; all but the top one return their whole sequence."""
+    r, m = config.remedies, config.model
+    cls = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
+           "gru": keras.layers.GRU}[m.cell]
+    for i in range(1, m.depth + 1):
+        kwargs: dict[str, Any] = {}
+        if m.cell == "simple_rnn":
+            kwargs["activation"] = table.ACTIVATIONS[r.activation]
+        x = cls(m.width, return_sequences=i < m.depth,
+                kernel_initializer=table.initializer(r, seeds()),
+                recurrent_initializer=table.initializer(r, seeds()),
+                kernel_regularizer=table.regularizer(r),
+                recurrent_regularizer=table.regularizer(r),
+                name=f"{m.cell}_{i}", **kwargs)(x)
+        if r.layer_norm:
+            x = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(x)
+    return x
+
+
+def build_model(config: RunConfig) -> ProbedModel:
+    """Build and compile the model for `config`; its train step reports per-layer gradients.
+
+    Args:
+        config: the run. `model` gives the shape, `remedies` the initializer, activation,
+            regularizer, normalization, skips and clipping, `training` the optimizer.
+    """
+    keras.utils.set_random_seed(config.seed)
+    seeds = _Seeds(config.seed)
+    task = task_of(config)
+    inputs = keras.Input(shape=input_shape(config), name="input")
+    body = _rnn_body if config.model.arch == "rnn" else _mlp_body
+    x = body(config, inputs, seeds)
+    # The model outputs logits and the loss applies sigmoid/softmax itself (from_logits): the
+    # numerically stable form, and the one whose gradient does not die when an output
+    # saturates (a clipped probability has zero gradient).
+    outputs = _dense(config, n_classes(config), seeds, "output")(x)
+    model = ProbedModel(inputs=inputs, outputs=outputs, name="gradwatch")
+    model.compile(optimizer=table.optimizer(config.training, config.remedies),
+                  loss=LOSSES[task](),
+                  metrics=[ACCURACY[task]()] if task in ACCURACY else [])
+    model.attach_probe(time_view=config.model.arch == "rnn")
+    return model
+
+
+def describe_layers(model: keras.Model) -> list[dict[str, Any]]:
+    """CONTRACT §4 `layers`: every layer with trainable weights, input side first."""
+    return [{"name": layer.name, "kind": type(layer).__name__,
+             "params": int(sum(w.numpy().size for w in layer.trainable_weights))}
+            for layer in model.layers if layer.trainable_weights]
