@@ -1,0 +1,69 @@
+"""RunConfig: defaults, limits, error sentences, derived figures (no TensorFlow needed)."""
+
+import pytest
+from pydantic import ValidationError
+
+from trainer.config import (RunConfig, deep_merge, explain_errors, steps_per_epoch,
+                            total_steps, trainable_params)
+
+
+def errors_of(body):
+    with pytest.raises(ValidationError) as info:
+        RunConfig.model_validate(body)
+    return explain_errors(info.value)
+
+
+def test_defaults_reproduce_the_seed_example():
+    c = RunConfig()
+    assert (c.dataset.name, c.dataset.n_samples, c.dataset.n_features) == ("random", 1000, 100)
+    assert (c.model.arch, c.model.depth, c.model.width) == ("mlp", 1, 64)
+    assert (c.remedies.activation, c.training.optimizer, c.training.batch_size) == (
+        "relu", "adam", 32)
+    # Dense(64, input_dim=100) + Dense(1): 100*64+64 + 64+1
+    assert trainable_params(c) == 6529
+    assert steps_per_epoch(c) == 25 and total_steps(c) == 500
+
+
+def test_unknown_field_names_the_path_and_the_allowed_fields():
+    [err] = errors_of({"remedy": {"batch_norm": True}})
+    assert err["path"] == "remedy"
+    assert "unknown field 'remedy'" in err["msg"] and "remedies" in err["msg"]
+    [err] = errors_of({"remedies": {"batchnorm": True}})
+    assert err["path"] == "remedies.batchnorm" and "batch_norm" in err["msg"]
+
+
+@pytest.mark.parametrize("body, path", [
+    ({"model": {"depth": 65}}, "model.depth"),
+    ({"model": {"depth": 0}}, "model.depth"),
+    ({"model": {"width": 1025}}, "model.width"),
+    ({"dataset": {"n_samples": 15}}, "dataset.n_samples"),
+    ({"dataset": {"seq_len": 501}}, "dataset.seq_len"),
+    ({"training": {"epochs": 501}}, "training.epochs"),
+    ({"training": {"batch_size": 4097}}, "training.batch_size"),
+    ({"training": {"learning_rate": 0}}, "training.learning_rate"),
+    ({"training": {"epochs": "5"}}, "training.epochs"),
+    ({"remedies": {"batch_norm": "yes"}}, "remedies.batch_norm"),
+    ({"remedies": {"activation": "softsign"}}, "remedies.activation"),
+    ({"model": []}, "model"),
+])
+def test_out_of_range_and_wrong_types_are_refused_with_the_path(body, path):
+    errs = errors_of(body)
+    assert [e["path"] for e in errs] == [path]
+    assert errs[0]["msg"].startswith(path + ": ")
+
+
+def test_combinations_that_cannot_work_are_refused():
+    [err] = errors_of({"dataset": {"name": "adding"}})
+    assert "needs model.arch 'rnn'" in err["msg"]
+    [err] = errors_of({"model": {"arch": "rnn"}})
+    assert "sequence dataset" in err["msg"]
+    [err] = errors_of({"model": {"depth": 64, "width": 1024}})
+    assert "trainable parameters" in err["msg"] and "5,000,000" in err["msg"]
+
+
+def test_deep_merge_keeps_siblings():
+    base = RunConfig().model_dump()
+    merged = deep_merge(base, {"remedies": {"batch_norm": True}})
+    assert merged["remedies"]["batch_norm"] is True
+    assert merged["remedies"]["activation"] == "relu"
+    assert base["remedies"]["batch_norm"] is False

@@ -1,0 +1,117 @@
+"""The probe reports the gradients the optimizer really applied (real Keras training)."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.trainer_helpers import deep, run
+from trainer.config import RunConfig
+from trainer.datasets import make_dataset
+from trainer.models import build_model
+
+pytestmark = pytest.mark.slow
+
+
+def test_seed_example_streams_every_step_with_two_layer_norms():
+    rec = run({"training": {"epochs": 2}})
+    assert rec.status == "completed"
+    assert [s["step"] for s in rec.steps] == list(range(50))
+    assert [s["epoch"] for s in rec.steps] == [0] * 25 + [1] * 25
+    assert [l["name"] for l in rec.started["layers"]] == ["dense_1", "output"]
+    assert [l["params"] for l in rec.started["layers"]] == [6464, 65]
+    for s in rec.steps:
+        for key in ("grad_norms", "weight_norms", "update_ratios", "output_grad_norms"):
+            assert len(s[key]) == 2 and all(v > 0 and math.isfinite(v) for v in s[key])
+        assert "clipped_grad_norms" not in s
+    assert rec.steps[0]["t"] <= rec.steps[-1]["t"]
+
+
+def test_step_zero_norms_equal_an_independent_gradient_at_the_initial_weights():
+    # One full batch and no shuffling effect: step 0's gradient is the full-data gradient at
+    # the initial weights, which a separate tape must reproduce.
+    config = {"dataset": {"n_samples": 100, "n_features": 8}, "model": {"depth": 3, "width": 16},
+              "training": {"epochs": 1, "batch_size": 4096, "optimizer": "sgd"}}
+    rec = run(config)
+    cfg = RunConfig.model_validate(config)
+    data = make_dataset(cfg)
+    model = build_model(cfg)
+    with tf.GradientTape() as tape:
+        loss = model.compute_loss(x=data.x_train, y=data.y_train, y_pred=model(data.x_train))
+    grads = tape.gradient(loss, model.trainable_variables)
+    per_layer = {}
+    for v, g in zip(model.trainable_variables, grads):
+        layer = v.path.split("/")[0]
+        per_layer[layer] = per_layer.get(layer, 0.0) + float(tf.reduce_sum(g * g))
+    expected = [math.sqrt(per_layer[l["name"]]) for l in rec.started["layers"]]
+    np.testing.assert_allclose(rec.steps[0]["grad_norms"], expected, rtol=1e-4)
+    assert rec.steps[0]["loss"] == pytest.approx(float(loss), rel=1e-5)
+
+
+def test_ten_sigmoid_layers_vanish_and_relu_he_does_not():
+    sig = run(deep("sigmoid", "glorot_uniform"))
+    ratios = [s["grad_norms"][0] / s["grad_norms"][-1] for s in sig.steps]
+    assert max(ratios) < 1e-3
+    relu = run(deep("relu", "he_normal"))
+    ratios = [s["grad_norms"][0] / s["grad_norms"][-1] for s in relu.steps]
+    assert all(0.1 < r < 10 for r in ratios), ratios
+
+
+def test_global_norm_clipping_bounds_the_applied_gradient():
+    rec = run(deep("relu", "random_normal", remedies={
+        "init_std": 1.0, "clipping": "global_norm", "clip_value": 1.0}))
+    assert rec.status == "completed"
+    for s in rec.steps:
+        raw = math.sqrt(sum(v * v for v in s["grad_norms"]))
+        clipped = math.sqrt(sum(v * v for v in s["clipped_grad_norms"]))
+        assert clipped <= 1.0 + 1e-4
+        assert raw > 1.0  # the gradients really were larger: clipping did something
+
+
+def test_sgd_update_equals_learning_rate_times_clipped_gradient():
+    # ‖Δw‖ = lr · ‖clipped g‖ for plain SGD: the probe's clipped norm is what was applied.
+    lr = 0.01
+    rec = run(deep("relu", "random_normal", depth=3, remedies={
+        "init_std": 1.0, "clipping": "norm", "clip_value": 0.5}))
+    prev_weights = None
+    for s in rec.steps[:5]:
+        if prev_weights is not None:
+            delta = [r * w for r, w in zip(s["update_ratios"], prev_weights)]
+            np.testing.assert_allclose(delta, [lr * c for c in s["clipped_grad_norms"]],
+                                       rtol=2e-3)
+        prev_weights = s["weight_norms"]
+
+
+def test_stop_ends_the_run_within_one_step():
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return "stopped by its owner" if len(calls) >= 3 else None
+
+    rec = run({"training": {"epochs": 5}}, should_stop)
+    assert rec.status == "stopped" and rec.finished["error"] == "stopped by its owner"
+    assert len(rec.steps) == 3
+
+
+def test_wall_time_limit_stops_the_run():
+    rec = run({"training": {"epochs": 500}}, max_seconds=1.0)
+    assert rec.status == "stopped" and "wall-time limit of 1 s" in rec.finished["error"]
+    assert 0 < len(rec.steps) < 500 * 25
+
+
+def test_nan_ends_the_run_diverged_keeping_the_history_up_to_there():
+    rec = run(deep("relu", "random_normal", remedies={"init_std": 1.0},
+                   training={"learning_rate": 1.0}))
+    assert rec.status == "diverged"
+    assert "NaN or infinite at step" in rec.finished["error"]
+    last = rec.steps[-1]
+    assert not all(math.isfinite(v) for v in [last["loss"], *last["grad_norms"]])
+    assert all(math.isfinite(v) for s in rec.steps[:-1] for v in s["grad_norms"])
+    assert rec.diagnoses[-1]["state"] == "diverged"
+
+
+def test_a_broken_config_fails_with_the_error_instead_of_raising():
+    rec = run({"model": {"depth": "deep"}})
+    assert rec.status == "failed" and "model.depth" in rec.finished["error"]
