@@ -3,8 +3,14 @@
 import pytest
 from pydantic import ValidationError
 
-from trainer.config import (RunConfig, deep_merge, explain_errors, steps_per_epoch,
-                            total_steps, trainable_params)
+from trainer.config import (
+    RunConfig,
+    deep_merge,
+    explain_errors,
+    steps_per_epoch,
+    total_steps,
+    trainable_params,
+)
 
 
 def errors_of(body):

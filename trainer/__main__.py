@@ -24,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.preset:
         config = PRESETS_BY_ID[args.preset]["config"]
     elif args.config:
-        source = sys.stdin if args.config == "-" else open(args.config)
-        config = json.load(source)
+        if args.config == "-":
+            config = json.load(sys.stdin)
+        else:
+            with open(args.config) as source:
+                config = json.load(source)
     else:
         config = {}
     from trainer.job import run_job

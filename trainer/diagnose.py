@@ -6,7 +6,8 @@ Thresholds (docs/diagnosis.md explains them):
   exceeds EXPLODING_RATIO.
 - vanishing: the first/last ratio is below VANISHING_RATIO (the input side learns at least a
   hundred times slower than the output side), or, with a time axis, the gradient reaching the
-  first time step is below VANISHING_RATIO of the last time step's.
+  first time step is below TIME_VANISHING_RATIO of the last time step's (median over recent
+  steps; a whole sequence is allowed more decay than one layer-to-layer ratio).
 - healthy otherwise; unknown with fewer than MIN_STEPS steps.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 from trainer.config import RunConfig
 
 VANISHING_RATIO = 1e-2
+TIME_VANISHING_RATIO = 1e-4
 EXPLODING_RATIO = 1e2
 EXPLODING_NORM = 1e3
 MIN_STEPS = 3
@@ -32,8 +34,11 @@ VARIANCE_PRESERVING = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "h
                        "linear": "glorot_uniform"}
 
 
-def _sup(exponent: float) -> str:
-    digits = str(int(round(exponent)))
+def _sup(value: float) -> str:
+    """A positive number as its nearest power of ten, e.g. 10⁻⁶ (zero as 'less than 10⁻⁴⁵')."""
+    if value <= 0:
+        return "less than 10⁻⁴⁵"
+    digits = str(int(round(math.log10(value))))
     return "10" + digits.translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
@@ -75,6 +80,11 @@ def _exploding_suggestions(config: RunConfig) -> list[dict[str, Any]]:
     return out
 
 
+def _median_finite(values: list[float | None]) -> float | None:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return float(np.median(finite)) if finite else None
+
+
 def _ratio(first: np.ndarray, last: np.ndarray) -> float | None:
     ok = np.isfinite(first) & np.isfinite(last) & (last > 0)
     if not ok.any():
@@ -83,14 +93,15 @@ def _ratio(first: np.ndarray, last: np.ndarray) -> float | None:
 
 
 def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: list[float | None],
-             time_grad_norms: list[float | None] | None = None) -> dict[str, Any]:
+             time_ratios: list[float | None] | None = None) -> dict[str, Any]:
     """Diagnose from the most recent steps.
 
     Args:
         config: the run's config (decides which remedies to suggest).
         grad_norms: per-step lists of per-layer gradient norms, oldest first.
         losses: per-step losses, parallel to grad_norms.
-        time_grad_norms: the latest ‖∂L/∂x_t‖ over time steps, for sequence models.
+        time_ratios: for sequence models, per recent step ‖∂L/∂x_1‖ / ‖∂L/∂x_T‖: how much
+            of the gradient reaching the last time step still reaches the first.
     """
     rows = grad_norms[-WINDOW:]
     if not rows:
@@ -116,8 +127,8 @@ def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: li
         return {"state": "exploding", "ratio": ratio,
                 "suggestions": _exploding_suggestions(config),
                 "message": f"Gradients are exploding: the largest layer gradient norm is about "
-                           f"{_sup(math.log10(top))} and the input-side layer's is "
-                           f"{_sup(math.log10(ratio))} times the output layer's. Each layer "
+                           f"{_sup(top)} and the input-side layer's is "
+                           f"{_sup(ratio)} times the output layer's. Each layer "
                            f"multiplies the backpropagated signal by more than 1."}
     if ratio <= 0:
         return {"state": "vanishing", "ratio": ratio,
@@ -128,19 +139,17 @@ def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: li
         return {"state": "vanishing", "ratio": ratio,
                 "suggestions": _vanishing_suggestions(config),
                 "message": f"Gradients are vanishing: layer 1's gradient is about "
-                           f"{_sup(math.log10(ratio))} of the output layer's, so the layers "
+                           f"{_sup(ratio)} of the output layer's, so the layers "
                            f"near the input barely learn. Across {depth} layers each one "
                            f"passes back about {ratio ** (1 / max(depth - 1, 1)):.2f} of the "
                            f"signal it receives."}
-    if time_grad_norms and len(time_grad_norms) > 1:
-        t = np.array([math.nan if v is None else v for v in time_grad_norms], dtype=float)
-        if np.isfinite(t).all() and t[-1] > 0 and t[0] / t[-1] < VANISHING_RATIO:
-            across = t[0] / t[-1]
-            return {"state": "vanishing", "ratio": ratio,
+    across = _median_finite(time_ratios or [])
+    if across is not None and across < TIME_VANISHING_RATIO:
+        return {"state": "vanishing", "ratio": ratio,
                     "suggestions": _vanishing_suggestions(config),
-                    "message": f"Gradients vanish across time: the first time step gets "
-                               f"{_sup(math.log10(across))} of the gradient the last one "
-                               f"gets, so the network cannot learn from early inputs."}
+                "message": f"Gradients vanish across time: the first time step gets "
+                           f"{_sup(across)} of the gradient the last one gets, so the "
+                           f"network cannot learn from early inputs."}
     return {"state": "healthy", "ratio": ratio, "suggestions": [],
             "message": f"Gradients flow: layer 1's gradient is {ratio:.2g} times the output "
                        f"layer's, so every layer learns at a comparable pace."}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -13,7 +13,7 @@ import keras
 from trainer import protocol
 from trainer.config import RunConfig, steps_per_epoch, total_steps
 from trainer.datasets import make_dataset
-from trainer.diagnose import diagnose
+from trainer.diagnose import WINDOW, diagnose
 from trainer.models import build_model, describe_layers
 from trainer.probe import PROBE_KEY
 
@@ -47,7 +47,7 @@ class StreamCallback(keras.callbacks.Callback):
         self.last_flush = 0.0
         self.grads: list[list[float]] = []
         self.losses: list[float] = []
-        self.time_grads: list[float] | None = None
+        self.time_ratios: list[float] = []
         self.last_diagnosis: dict[str, Any] | None = None
         self.last_diagnosed = time.monotonic()
         self.outcome: Outcome | None = None
@@ -59,14 +59,16 @@ class StreamCallback(keras.callbacks.Callback):
         record = self.model.probe_layout.unpack(logs[PROBE_KEY])
         time_grads = record.pop("time_grad_norms", None)
         if time_grads is not None:
-            self.time_grads = time_grads
+            last = time_grads[-1]
+            self.time_ratios.append(time_grads[0] / last if last > 0 else float("nan"))
+            del self.time_ratios[:-WINDOW]
             if self.step % TIME_VIEW_EVERY == 0:
                 record["time_grad_norms"] = time_grads
         step = {"step": self.step, "epoch": self.epoch, "t": time.time(), **record}
         self.pending.append(step)
         self.grads.append(record["grad_norms"])
         self.losses.append(record["loss"])
-        del self.grads[:-100], self.losses[:-100]
+        del self.grads[:-WINDOW], self.losses[:-WINDOW]
         self.step += 1
         self._check(step)
         now = time.monotonic()
@@ -100,7 +102,7 @@ class StreamCallback(keras.callbacks.Callback):
     def update_diagnosis(self, force: bool = False) -> None:
         """Re-diagnose from recent steps; emit when the state or the advice changes."""
         self.last_diagnosed = time.monotonic()
-        diag = diagnose(self.config, self.grads, self.losses, self.time_grads)
+        diag = diagnose(self.config, self.grads, self.losses, self.time_ratios)
         last = self.last_diagnosis
         if force or last is None or (last["state"], last["suggestions"]) != (
                 diag["state"], diag["suggestions"]):

@@ -52,7 +52,7 @@ def serve(worker_id: int, tasks: Any, events: Any, stop_flag: Any) -> None:
         stop_flag.value = 0
 
         def should_stop() -> str | None:
-            return task.get("stop_reason", "stopped by request") if stop_flag.value else None
+            return "stopped by request" if stop_flag.value else None
 
         run_job(task["config"], lambda event, rid=run_id: events.put((worker_id, rid, event)),
                 should_stop, float(task.get("max_seconds", 600.0)))
