@@ -1,0 +1,85 @@
+// What the page knows about one run, kept current by its websocket: the Run object, its
+// steps (a RunSeries), the newest diagnosis and epoch figures. Views read it; `onChange(what)`
+// tells them which part changed ("run", "data", "diagnosis", "epoch", "connection", "gone").
+
+import { RunSeries } from "./series.js";
+import { RunStream } from "./stream.js";
+
+export class LiveRun {
+  constructor(runId, onChange) {
+    this.id = runId;
+    this.onChange = onChange;
+    this.run = null;
+    this.series = new RunSeries();
+    this.diagnosis = null;
+    this.lastEpoch = null;
+    this.connection = "connecting";
+    this.gone = false;
+    this.stream = new RunStream(runId, {
+      snapshot: (run, history) => {
+        this.run = run;
+        this.diagnosis = run?.diagnosis ?? null;
+        this.series.load(history || {});
+        this.changed("run", "data", "diagnosis");
+      },
+      metrics: (items) => {
+        this.series.append(items);
+        this.changed("data");
+      },
+      epoch: (frame) => {
+        this.lastEpoch = frame;
+        this.changed("epoch");
+      },
+      diagnosis: (diagnosis) => {
+        this.diagnosis = diagnosis;
+        if (this.run) this.run.diagnosis = diagnosis;
+        this.changed("diagnosis");
+      },
+      status: (status, error) => {
+        if (this.run) Object.assign(this.run, { status, error });
+        this.changed("run");
+      },
+      run: (run) => {
+        if (!run) return;
+        this.run = { ...this.run, ...run };
+        if (run.diagnosis) this.diagnosis = run.diagnosis;
+        this.changed("run", "diagnosis");
+      },
+      gone: () => {
+        this.gone = true;
+        this.changed("gone");
+      },
+      connection: (state) => {
+        this.connection = state;
+        this.changed("connection");
+      },
+    });
+  }
+
+  changed(...parts) {
+    for (const part of parts) this.onChange(part, this);
+  }
+
+  get status() {
+    return this.run?.status ?? null;
+  }
+
+  /** The newest step seen (recorded in the series or not), for progress. */
+  get lastStep() {
+    return this.series.last;
+  }
+
+  get label() {
+    return runLabel(this.run, this.id);
+  }
+
+  close() {
+    this.stream.close();
+  }
+}
+
+export function runLabel(run, id) {
+  const name = run?.name || run?.config?.name;
+  const short = String(run?.id || id || "").slice(0, 8);
+  return name ? `${name} · ${short}` : `run ${short}`;
+}
