@@ -21,7 +21,7 @@ import numpy as np
 from trainer.config import RunConfig
 
 VANISHING_RATIO = 1e-2
-TIME_VANISHING_RATIO = 1e-4
+TIME_VANISHING_RATIO = 1e-6
 EXPLODING_RATIO = 1e2
 EXPLODING_NORM = 1e3
 MIN_STEPS = 3
@@ -150,6 +150,6 @@ def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: li
                 "message": f"Gradients vanish across time: the first time step gets "
                            f"{_sup(across)} of the gradient the last one gets, so the "
                            f"network cannot learn from early inputs."}
-    return {"state": "healthy", "ratio": ratio, "suggestions": [],
+    return {"state": "healthy", "ratio": ratio, "time_ratio": across, "suggestions": [],
             "message": f"Gradients flow: layer 1's gradient is {ratio:.2g} times the output "
                        f"layer's, so every layer learns at a comparable pace."}

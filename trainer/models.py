@@ -46,6 +46,7 @@ def _dense(config: RunConfig, units: int, seeds: _Seeds, name: str) -> keras.lay
 def _mlp_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
     """Hidden blocks: Dense → [BatchNorm] → [LayerNorm] → activation, with optional skips."""
     r = config.remedies
+    branch_scale = 1.0 / config.model.depth ** 0.5
     for i in range(1, config.model.depth + 1):
         h = _dense(config, config.model.width, seeds, f"dense_{i}")(x)
         if r.batch_norm:
@@ -53,9 +54,14 @@ def _mlp_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
         if r.layer_norm:
             h = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(h)
         h = table.activation_layer(r.activation, f"activation_{i}")(h)
-        # A skip needs matching widths; the first block maps the input to `width`.
-        same_width = x.shape[-1] == config.model.width
-        x = keras.layers.Add(name=f"residual_{i}")([x, h]) if r.residual and same_width else h
+        # A skip needs matching widths; the first block maps the input to `width`. The branch
+        # is scaled by 1/sqrt(depth) so that many stacked additions keep the forward signal's
+        # variance bounded (Hanin & Rolnick 2018; De & Smith 2020): the identity path is what
+        # carries the gradient back.
+        if r.residual and x.shape[-1] == config.model.width:
+            h = keras.layers.Rescaling(branch_scale, name=f"residual_scale_{i}")(h)
+            h = keras.layers.Add(name=f"residual_{i}")([x, h])
+        x = h
     return x
 
 

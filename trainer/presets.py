@@ -23,6 +23,13 @@ def _deep(remedies: dict[str, Any], training: dict[str, Any] | None = None,
                          **(training or {})}}
 
 
+def _sequence(cell: str) -> dict[str, Any]:
+    return {"dataset": {"name": "adding", "n_samples": 1000, "seq_len": 100},
+            "model": {"arch": "rnn", "cell": cell, "depth": 1, "width": 32},
+            "remedies": {"activation": "tanh", "initializer": "orthogonal"},
+            "training": {"optimizer": "adam", "learning_rate": 0.001, "epochs": 10}}
+
+
 PRESETS: list[dict[str, Any]] = [
     _preset("seed", "The seed's example",
             "Dense(64, relu) → Dense(1, sigmoid) on random data: a shallow net, so the two "
@@ -39,15 +46,44 @@ PRESETS: list[dict[str, Any]] = [
             "Still sigmoid, but batch norm keeps each layer's input out of saturation, so the "
             "input-side rows are far brighter than without it.",
             _deep({"activation": "sigmoid", "batch_norm": True})),
+    _preset("vanishing-relu-30", "Vanishing: 30 ReLU layers with Glorot init",
+            "ReLU alone is not enough: Glorot initialization is scaled for tanh, so each ReLU "
+            "layer halves the signal's variance and after 30 layers the input side gets about "
+            "10⁻⁵ of the output side's gradient.",
+            _deep({"activation": "relu", "initializer": "glorot_uniform"},
+                  model={"depth": 30})),
+    _preset("fixed-residual", "Fixed: residual connections in the 30-layer net",
+            "The same 30 layers and initialization, but each block's input is added to its "
+            "output: the gradient has an identity path around every layer, so all 30 rows stay "
+            "within a factor of ten of each other.",
+            _deep({"activation": "relu", "initializer": "glorot_uniform", "residual": True},
+                  model={"depth": 30})),
     _preset("exploding-init", "Exploding: N(0, 1) initialization",
             "With weights of standard deviation 1 each ReLU layer multiplies the signal by "
-            "about √(width/2), so the gradients are huge from the first step.",
+            "about √(width/2) = 4, so the gradients are around 10⁵ from the first step and one "
+            "SGD step later the weights overflow: the run diverges.",
             _deep({"activation": "relu", "initializer": "random_normal", "init_std": 1.0})),
     _preset("tamed-clipping", "Tamed: the same with gradient clipping",
-            "The raw gradient norms are still huge, but the clipped global norm never exceeds "
-            "1, so the updates stay bounded.",
+            "The raw gradient norms are still huge (the initialization is the cause), but the "
+            "clipped global norm never exceeds 1, so every update stays small and the run no "
+            "longer diverges. Switch the heatmap to the clipped norm to see the bound.",
             _deep({"activation": "relu", "initializer": "random_normal", "init_std": 1.0,
                    "clipping": "global_norm", "clip_value": 1.0})),
+    _preset("l2-shrinks", "L2 regularization shrinks the weights",
+            "Compare the weight-norm view with the ReLU + He run: the L2 penalty pulls every "
+            "layer's weights towards zero. It changes the weights' size, not the gradient's "
+            "path, so it is no cure for vanishing or exploding by itself.",
+            _deep({"activation": "relu", "initializer": "he_normal", "regularizer": "l2",
+                   "l2": 0.01})),
+    _preset("vanishing-rnn", "Vanishing across time: SimpleRNN on the adding problem",
+            "Switch to the time-step view: the gradient reaching the first of 100 time steps "
+            "is many orders of magnitude below the last one's, so the SimpleRNN cannot learn "
+            "that an early marked value matters.",
+            _sequence("simple_rnn")),
+    _preset("fixed-lstm", "Fixed: an LSTM on the same problem",
+            "The LSTM's cell state is updated additively through its forget gate, so as it "
+            "trains the gradient across 100 time steps decays far less than the SimpleRNN's.",
+            _sequence("lstm")),
 ]
 
 PRESETS_BY_ID = {p["id"]: p for p in PRESETS}
