@@ -1,0 +1,32 @@
+"""`python -m server`: run the dashboard with the settings of the environment."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from server.settings import Settings, exposure_problem
+
+
+def main() -> int:
+    """Serve until interrupted; exit status 2 when the settings forbid starting."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"gradwatch: a GRADWATCH_* setting is invalid:\n{exc}", file=sys.stderr)
+        return 2
+    problem = exposure_problem(settings)
+    if problem:
+        print(f"gradwatch: {problem}", file=sys.stderr)
+        return 2
+    from server.app import create_app  # after the checks: a refused start stays instant
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The FastAPI application: `create_app(settings)` wires settings, store, executor and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server.bodylimit import BodyLimitMiddleware
+from server.errors import StrictJSONResponse, install_error_handlers
+from server.executors.base import Executor
+from server.executors.local import LocalExecutor
+from server.hub import Hub
+from server.identity import Identity, IdentityMiddleware
+from server.routes import join, meta, pages, runs, ws
+from server.service import RunService
+from server.settings import Settings, load_secret_key
+from server.store import RunStore
+
+log = logging.getLogger(__name__)
+INTERRUPTED = "interrupted by a server restart"
+
+
+def make_executor(settings: Settings) -> Executor:
+    """The executor the settings name: local worker processes, or workers behind Redis."""
+    if settings.executor == "redis":
+        from server.executors.redis import RedisExecutor  # only deployments with Redis need it
+
+        return RedisExecutor(settings)
+    return LocalExecutor(settings.workers)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the store, settle runs a previous process left behind, start the executor."""
+    settings: Settings = app.state.settings
+    store = RunStore(settings.db_path)
+    store.open()
+    interrupted = store.fail_interrupted(INTERRUPTED)
+    if interrupted:
+        log.warning("%d runs were %s", interrupted, INTERRUPTED)
+    executor = make_executor(settings)
+    service = RunService(settings, store, Hub(), executor)
+    app.state.service = service
+    await executor.start(service.on_event)
+    try:
+        yield
+    finally:
+        await executor.close()
+        store.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A GradWatch app; `settings` default to the GRADWATCH_* environment."""
+    settings = settings or Settings()
+    identity = Identity(load_secret_key(settings), settings.admin_token, settings.access_code)
+    app = FastAPI(title="GradWatch", version="0.1.0", lifespan=lifespan,
+                  default_response_class=StrictJSONResponse)
+    app.state.settings = settings
+    app.state.identity = identity
+    app.state.sockets = Counter()
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(IdentityMiddleware, identity=identity)
+    for module in (meta, runs, ws, join, pages):
+        app.include_router(module.router)
+    pages.mount_static(app)
+    return app

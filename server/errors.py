@@ -1,0 +1,106 @@
+"""The errors a user can cause, and how each one is answered (always JSON, never a bare 500)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+
+from server.executors.base import ExecutorUnavailable
+from server.store import StoreError
+from trainer.protocol import dumps
+
+log = logging.getLogger(__name__)
+
+
+class StrictJSONResponse(JSONResponse):
+    """JSON per RFC 8259: a non-finite number is rendered as null, never NaN or Infinity."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content).encode("utf-8")
+
+
+class ApiError(Exception):
+    """An answer other than success, with the status code and a sentence for the user."""
+
+    status_code = 400
+
+    def __init__(self, detail: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+
+
+class InvalidInput(ApiError):
+    """422: `detail` is a list of {loc, path, msg, type} (trainer.config.explain_errors)."""
+
+    status_code = 422
+
+
+class Forbidden(ApiError):
+    status_code = 403
+
+
+class NotFound(ApiError):
+    status_code = 404
+
+
+class Conflict(ApiError):
+    status_code = 409
+
+
+class TooMany(ApiError):
+    """429 with Retry-After (seconds)."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, {"Retry-After": str(retry_after)})
+
+
+def body_error(kind: str, msg: str) -> dict[str, Any]:
+    """One 422 item about the request body as a whole, shaped like explain_errors' items."""
+    return {"loc": [], "path": "(body)", "type": kind, "msg": f"(body): {msg}"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error as strict JSON with the right status code."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> StrictJSONResponse:
+        return StrictJSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> StrictJSONResponse:
+        return StrictJSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> StrictJSONResponse:
+        items = []
+        for e in exc.errors():
+            loc = [p for p in e.get("loc", ()) if p not in ("query", "path", "body")]
+            path = ".".join(str(p) for p in loc) or "(request)"
+            items.append({"loc": loc, "path": path, "type": e.get("type", "value_error"),
+                          "msg": f"{path}: {e.get('msg', 'invalid value')}"})
+        return StrictJSONResponse({"detail": items}, 422)
+
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> StrictJSONResponse:
+        log.error("%s", exc)
+        return StrictJSONResponse({"detail": str(exc)}, 503, {"Retry-After": "10"})
+
+    @app.exception_handler(ExecutorUnavailable)
+    async def executor_down(_: Request, exc: ExecutorUnavailable) -> StrictJSONResponse:
+        return StrictJSONResponse({"detail": f"runs cannot be started now: {exc}"}, 503,
+                                  {"Retry-After": "10"})
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> StrictJSONResponse:
+        # Logged with its traceback by Starlette; the user gets a sentence, not a stack.
+        return StrictJSONResponse(
+            {"detail": f"the server hit an unexpected error ({type(exc).__name__}); "
+                       "it has been logged"}, 500)

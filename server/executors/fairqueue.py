@@ -1,0 +1,87 @@
+"""FairQueue: the runs waiting for a worker, handed out fairly across visitors.
+
+The next run comes from the visitor with the fewest runs on workers right now; among equals the
+one that has waited longest goes first. So one visitor who queues many runs cannot starve a
+classmate who queues one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(eq=False)
+class Pending:
+    """A run waiting for a worker."""
+
+    run_id: str
+    owner: str
+    config: dict[str, Any]
+    max_seconds: float
+    seq: int = 0
+
+
+class FairQueue:
+    """Waiting runs; `order` is the projected dispatch order given who is running what."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, Pending] = {}  # insertion order = arrival order
+        self._seq = itertools.count()
+        self._cache: tuple[tuple[Any, ...], list[Pending]] | None = None
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def __contains__(self, run_id: object) -> bool:
+        return run_id in self._waiting
+
+    def push(self, job: Pending) -> None:
+        """Add a run at the back."""
+        job.seq = next(self._seq)
+        self._waiting[job.run_id] = job
+        self._cache = None
+
+    def remove(self, run_id: str) -> Pending | None:
+        """Take a run out of the queue (stopped, or dispatched); None if it was not waiting."""
+        self._cache = None
+        return self._waiting.pop(run_id, None)
+
+    def drain(self) -> list[Pending]:
+        """Empty the queue, returning what waited (in arrival order)."""
+        jobs = list(self._waiting.values())
+        self._waiting.clear()
+        self._cache = None
+        return jobs
+
+    def order(self, running_owners: list[str]) -> list[Pending]:
+        """The projected dispatch order, as if each run kept its worker until all had one."""
+        key = tuple(sorted(running_owners))
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        running = Counter(running_owners)
+        waiting = list(self._waiting.values())
+        order = []
+        while waiting:
+            job = min(waiting, key=lambda p: (running[p.owner], p.seq))
+            waiting.remove(job)
+            order.append(job)
+            running[job.owner] += 1
+        self._cache = (key, order)
+        return order
+
+    def pop_next(self, running_owners: list[str]) -> Pending | None:
+        """Take out the run that goes to the next free worker."""
+        order = self.order(running_owners)
+        return self.remove(order[0].run_id) if order else None
+
+    def position(self, run_id: str, running_owners: list[str]) -> int | None:
+        """1-based place of a waiting run in the projected order, None if not waiting."""
+        if run_id not in self._waiting:
+            return None
+        for i, job in enumerate(self.order(running_owners), start=1):
+            if job.run_id == run_id:
+                return i
+        return None

@@ -1,0 +1,135 @@
+"""Hub: fans each run's frames out to every websocket watching it.
+
+A frame is encoded once (`trainer.protocol.dumps`) and the same string goes to every watcher's
+queue. A watcher that reads too slowly does not hold up the others: while its queue is full, new
+metrics are merged into the metrics frame already waiting (no step is lost), a newer `run` or
+`diagnosis` frame replaces the waiting one, and past a byte budget the watcher is evicted (its
+socket is closed with EVICTED_CODE; the page reconnects and gets a fresh snapshot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict, deque
+from typing import Any
+
+from trainer.protocol import dumps
+
+EVICTED_CODE = 1013  # "try again later": the client should reconnect
+GONE_CODE = 4404  # the run was deleted
+METRICS_PREFIX = '{"type":"metrics","items":['
+REPLACEABLE = ("run", "diagnosis")  # only the newest of these matters
+
+
+class Subscriber:
+    """One watcher's bounded queue of encoded frames."""
+
+    def __init__(self, max_frames: int = 256, max_bytes: int = 16 * 2**20) -> None:
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._frames: deque[tuple[str, str]] = deque()  # (type, text)
+        self._bytes = 0
+        self._ready = asyncio.Event()
+
+    def offer(self, kind: str, text: str) -> None:
+        """Queue an encoded frame, merging or replacing waiting ones when the queue is full."""
+        if self.close_code is not None:
+            return
+        if len(self._frames) < self.max_frames or not self._squeeze(kind, text):
+            self._frames.append((kind, text))
+            self._bytes += len(text)
+        if self._bytes > self.max_bytes:
+            self.close(EVICTED_CODE, "this viewer fell too far behind; reconnect for a snapshot")
+        self._ready.set()
+
+    def _squeeze(self, kind: str, text: str) -> bool:
+        """Fold a frame into one already waiting; False if it has to be queued after all."""
+        for i in range(len(self._frames) - 1, -1, -1):
+            waiting_kind, waiting = self._frames[i]
+            if kind == "metrics" and waiting_kind == "metrics":
+                # Both are '{"type":"metrics","items":[...]}' from dumps: join the item lists.
+                merged = waiting[:-2] + "," + text[len(METRICS_PREFIX):]
+                self._frames[i] = (kind, merged)
+                self._bytes += len(merged) - len(waiting)
+                return True
+            if kind in REPLACEABLE and waiting_kind == kind:
+                del self._frames[i]
+                self._bytes -= len(waiting)
+                return False
+        return False
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Stop delivering; `get` answers None from now on."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+            self._frames.clear()
+            self._bytes = 0
+        self._ready.set()
+
+    async def get(self) -> str | None:
+        """The next frame to send, or None once the subscriber is closed."""
+        while not self._frames:
+            if self.close_code is not None:
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        if self.close_code is not None:
+            return None
+        _, text = self._frames.popleft()
+        self._bytes -= len(text)
+        return text
+
+    def pending(self) -> int:
+        """Frames waiting to be sent."""
+        return len(self._frames)
+
+
+class Hub:
+    """Per-run sets of subscribers; publish encodes a frame once for all of them."""
+
+    def __init__(self, max_frames: int = 256, max_bytes: int = 16 * 2**20) -> None:
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self._runs: dict[str, set[Subscriber]] = defaultdict(set)
+
+    def subscribe(self, run_id: str) -> Subscriber:
+        """A new subscriber to a run's frames."""
+        sub = Subscriber(self.max_frames, self.max_bytes)
+        self._runs[run_id].add(sub)
+        return sub
+
+    def unsubscribe(self, run_id: str, sub: Subscriber) -> None:
+        """Forget a subscriber (its socket closed)."""
+        subs = self._runs.get(run_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._runs[run_id]
+
+    def watched(self, run_id: str) -> bool:
+        """Whether anyone watches the run (so building a frame for it is worth it)."""
+        return bool(self._runs.get(run_id))
+
+    def watchers(self) -> int:
+        """Open subscriptions over all runs."""
+        return sum(len(s) for s in self._runs.values())
+
+    def publish(self, run_id: str, frame: dict[str, Any]) -> str | None:
+        """Send a frame to the run's subscribers; returns the encoded text (None if unwatched)."""
+        subs = self._runs.get(run_id)
+        if not subs:
+            return None
+        text = dumps(frame)
+        kind = frame["type"]
+        for sub in list(subs):
+            sub.offer(kind, text)
+            if sub.close_code is not None:
+                subs.discard(sub)
+        return text
+
+    def close_run(self, run_id: str, code: int = GONE_CODE, reason: str = "") -> None:
+        """Close every subscriber of a run, e.g. when it is deleted."""
+        for sub in self._runs.pop(run_id, set()):
+            sub.close(code, reason)

@@ -1,0 +1,152 @@
+"""Who is asking: an anonymous visitor cookie, the admin token, and the class access code.
+
+Every HTTP request and websocket handshake passes through `IdentityMiddleware`, which puts a
+`Visitor` in the ASGI scope. The cookie holds a signed (itsdangerous) visitor id and, when an
+access code is set, a tag of that code, so changing the code logs every visitor out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.errors import StrictJSONResponse
+
+COOKIE = "gradwatch_visitor"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+SCOPE_KEY = "gradwatch.visitor"
+OPEN_PREFIXES = ("/join", "/static/")  # reachable without a session when a code is required
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The caller: a visitor id, whether they hold the admin token, and whether admitted."""
+
+    id: str
+    admin: bool = False
+    admitted: bool = True
+
+
+class Identity:
+    """Signs and reads visitor cookies, and checks the admin token and the access code."""
+
+    def __init__(self, secret_key: str, admin_token: str | None = None,
+                 access_code: str | None = None) -> None:
+        self._serializer = URLSafeSerializer(secret_key, salt="gradwatch-visitor")
+        self.admin_token = admin_token
+        self.access_code = access_code
+        self._tag = (hashlib.sha256(access_code.encode()).hexdigest()[:16]
+                     if access_code else "")
+
+    def read(self, conn: HTTPConnection) -> tuple[Visitor | None, bool]:
+        """The visitor of a request (None if not admitted) and whether it needs a new cookie."""
+        admin = self.is_admin(conn.headers.get("authorization", ""))
+        payload = self._load(conn.cookies.get(COOKIE))
+        if payload is not None and payload.get("a", "") == self._tag:
+            return Visitor(payload["v"], admin=admin), False
+        if self.access_code and not admin:
+            return None, False
+        return Visitor(new_visitor_id(), admin=admin), True
+
+    def _load(self, cookie: str | None) -> dict[str, str] | None:
+        if not cookie:
+            return None
+        try:
+            payload = self._serializer.loads(cookie)
+        except BadSignature:
+            return None
+        return payload if isinstance(payload, dict) and isinstance(payload.get("v"), str) \
+            else None
+
+    def is_admin(self, authorization: str) -> bool:
+        """Whether an Authorization header carries the admin token."""
+        scheme, _, token = authorization.partition(" ")
+        return bool(self.admin_token and scheme.lower() == "bearer"
+                    and hmac.compare_digest(token.strip().encode(), self.admin_token.encode()))
+
+    def code_matches(self, code: str) -> bool:
+        """Whether a join attempt gave the access code."""
+        return bool(self.access_code) and hmac.compare_digest(
+            code.strip().encode(), self.access_code.encode())
+
+    def cookie_header(self, visitor_id: str, secure: bool) -> bytes:
+        """A Set-Cookie header value that admits this visitor."""
+        value = self._serializer.dumps({"v": visitor_id, "a": self._tag})
+        cookie = (f"{COOKIE}={value}; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; "
+                  "SameSite=Lax")
+        return (cookie + ("; Secure" if secure else "")).encode("latin-1")
+
+
+def new_visitor_id() -> str:
+    """A fresh anonymous visitor id."""
+    return "v_" + secrets.token_urlsafe(12)
+
+
+def visitor_of(conn: HTTPConnection) -> Visitor:
+    """The Visitor the middleware put on this request or socket."""
+    return conn.scope[SCOPE_KEY]
+
+
+def same_origin(conn: HTTPConnection) -> bool:
+    """Whether a websocket handshake comes from this site's own page (or from no page)."""
+    origin = conn.headers.get("origin")
+    if not origin:
+        return True
+    host = conn.headers.get("host", "")
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+class IdentityMiddleware:
+    """Puts a Visitor on every request; refuses unadmitted callers and cross-site sockets."""
+
+    def __init__(self, app: ASGIApp, identity: Identity) -> None:
+        self.app = app
+        self.identity = identity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        conn = HTTPConnection(scope)
+        if scope["type"] == "websocket" and not same_origin(conn):
+            return await _deny(scope, receive, send, 403, "cross-site websocket refused")
+        visitor, fresh = self.identity.read(conn)
+        if visitor is None:
+            if scope["path"].startswith(OPEN_PREFIXES):
+                scope[SCOPE_KEY] = Visitor("", admitted=False)
+                return await self.app(scope, receive, send)
+            if scope["type"] == "http" and not scope["path"].startswith("/api/"):
+                return await RedirectResponse("/join", 303)(scope, receive, send)
+            return await _deny(scope, receive, send, 401,
+                               "join with the class access code first (at /join)")
+        scope[SCOPE_KEY] = visitor
+        if not fresh:
+            return await self.app(scope, receive, send)
+        cookie = self.identity.cookie_header(visitor.id, scope.get("scheme") in ("https", "wss"))
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"set-cookie", cookie)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+async def _deny(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    response: Response = StrictJSONResponse({"detail": detail}, status)
+    if scope["type"] == "http":
+        return await response(scope, receive, send)
+    await receive()  # websocket.connect
+    if "websocket.http.response" in scope.get("extensions", {}):
+        # Starlette's Response speaks the denial extension's message names for websockets.
+        await response(scope, receive, send)
+    else:
+        await send({"type": "websocket.close", "code": 4000 + status, "reason": detail})

@@ -1,0 +1,46 @@
+"""What the page and scripts need besides runs: health, presets, and the RunConfig schema."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from server.routes.deps import get_service
+from server.service import RunService
+from trainer.config import RunConfig
+from trainer.presets import PRESETS
+
+router = APIRouter(prefix="/api", tags=["meta"])
+
+
+@router.get("/health")
+def health(service: Annotated[RunService, Depends(get_service)]) -> dict[str, Any]:
+    """Liveness, the executor's workers and queue, and whether the database takes writes."""
+    executor = service.executor.health()
+    store_error = service.store.last_error
+    return {
+        "ok": executor["state"] != "degraded" and store_error is None,
+        "executor": executor,
+        "store": {"state": "error" if store_error else "ok", "error": store_error},
+        "live_runs": len(service.live),
+        "viewers": service.hub.watchers(),
+    }
+
+
+@router.get("/presets")
+def presets() -> list[dict[str, Any]]:
+    """Named RunConfigs that each show a phenomenon or its remedy."""
+    return PRESETS
+
+
+@router.get("/schema")
+def schema() -> dict[str, Any]:
+    """RunConfig's JSON schema: the page builds its form (names, defaults, limits) from it."""
+    return _schema()
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return RunConfig.model_json_schema()

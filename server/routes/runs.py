@@ -1,0 +1,76 @@
+"""REST of runs (CONTRACT §4): create, list, read, metrics, stop, restart, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from server.errors import StrictJSONResponse
+from server.export import history_csv
+from server.identity import Visitor
+from server.routes.deps import get_service, get_visitor
+from server.service import RunService
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+Service = Annotated[RunService, Depends(get_service)]
+Caller = Annotated[Visitor, Depends(get_visitor)]
+RUN_CONFIG_BODY: dict[str, Any] = {"requestBody": {"required": False, "content": {
+    "application/json": {"schema": {"type": "object", "description":
+                                    "A RunConfig (its schema: GET /api/schema)."}}}}}
+PARTIAL_BODY: dict[str, Any] = {"requestBody": {"required": False, "content": {
+    "application/json": {"schema": {"type": "object", "description":
+                                    "A partial RunConfig merged over the run's config."}}}}}
+
+
+@router.post("", status_code=201, openapi_extra=RUN_CONFIG_BODY)
+async def create_run(request: Request, service: Service, visitor: Caller) -> StrictJSONResponse:
+    """Queue a run of the RunConfig in the body (every field optional)."""
+    run = await service.create(visitor, await request.body())
+    return StrictJSONResponse(run, 201)
+
+
+@router.get("")
+def list_runs(service: Service, visitor: Caller,
+              limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> StrictJSONResponse:
+    """Runs, newest first."""
+    return StrictJSONResponse(service.list(visitor, limit))
+
+
+@router.get("/{run_id}")
+def get_run(run_id: str, service: Service, visitor: Caller) -> StrictJSONResponse:
+    """One run."""
+    return StrictJSONResponse(service.get(run_id, visitor))
+
+
+@router.get("/{run_id}/metrics")
+async def get_metrics(run_id: str, service: Service,
+                      format: Literal["json", "csv"] = "json") -> Response:
+    """The run's whole recorded History, as JSON or as CSV (one row per recorded step)."""
+    row, history = await service.history(run_id)
+    if format == "json":
+        return StrictJSONResponse(history)
+    return Response(history_csv(history, row["layers"] or []), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'})
+
+
+@router.post("/{run_id}/stop", status_code=202)
+async def stop_run(run_id: str, service: Service, visitor: Caller) -> StrictJSONResponse:
+    """Stop a queued or running run (its owner or the admin)."""
+    return StrictJSONResponse(await service.stop(visitor, run_id), 202)
+
+
+@router.post("/{run_id}/restart", status_code=201, openapi_extra=PARTIAL_BODY)
+async def restart_run(run_id: str, request: Request, service: Service,
+                      visitor: Caller) -> StrictJSONResponse:
+    """A new run of the caller's: this run's config with the body deep-merged over it."""
+    run = await service.restart(visitor, run_id, await request.body())
+    return StrictJSONResponse(run, 201)
+
+
+@router.delete("/{run_id}", status_code=204)
+def delete_run(run_id: str, service: Service, visitor: Caller) -> Response:
+    """Delete a run that has ended, with its history."""
+    service.delete(visitor, run_id)
+    return Response(status_code=204)

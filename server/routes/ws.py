@@ -1,0 +1,91 @@
+"""`WS /ws/runs/{id}`: a snapshot on connect, then the run's frames from the hub (CONTRACT §5)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+
+from fastapi import APIRouter, WebSocket
+from starlette.responses import Response
+
+from server.errors import NotFound, StrictJSONResponse
+from server.hub import GONE_CODE, Subscriber
+from server.identity import Visitor, visitor_of
+from server.routes.deps import get_service
+from server.service import RunService
+from trainer.protocol import dumps
+
+router = APIRouter()
+
+
+@router.websocket("/ws/runs/{run_id}")
+async def watch_run(websocket: WebSocket, run_id: str) -> None:
+    """Stream a run to one viewer until either side closes."""
+    service = get_service(websocket)
+    visitor = visitor_of(websocket)
+    sockets: Counter[str] = websocket.app.state.sockets
+    if sockets[visitor.id] >= service.settings.max_sockets_per_visitor:
+        await _deny(websocket, StrictJSONResponse(
+            {"detail": "too many open sockets from this visitor; close some tabs"}, 429))
+        return
+    sockets[visitor.id] += 1
+    try:
+        await _watch(websocket, service, visitor, run_id)
+    finally:
+        sockets[visitor.id] -= 1
+        if sockets[visitor.id] <= 0:
+            del sockets[visitor.id]
+
+
+async def _watch(websocket: WebSocket, service: RunService, visitor: Visitor,
+                 run_id: str) -> None:
+    await websocket.accept()
+    if service.store.get_run(run_id) is None:
+        await websocket.close(GONE_CODE, "there is no such run")
+        return
+    sub = service.hub.subscribe(run_id)
+    try:
+        # No await between subscribing and copying a live run's history: every step is
+        # either in the snapshot or in a later frame, never both, never neither.
+        frame = service.live_snapshot(run_id, visitor)
+        if frame is None:
+            frame = await service.stored_snapshot(run_id, visitor)
+        await websocket.send_text(await asyncio.to_thread(dumps, frame))
+        await _pump(websocket, sub)
+    except NotFound:
+        await websocket.close(GONE_CODE, "there is no such run")
+    finally:
+        service.hub.unsubscribe(run_id, sub)
+
+
+async def _pump(websocket: WebSocket, sub: Subscriber) -> None:
+    """Send the subscriber's frames until the client leaves or the hub closes it."""
+    sender = asyncio.create_task(_send_frames(websocket, sub))
+    receiver = asyncio.create_task(_until_disconnect(websocket))
+    try:
+        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sender, receiver):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+async def _send_frames(websocket: WebSocket, sub: Subscriber) -> None:
+    while (text := await sub.get()) is not None:
+        await websocket.send_text(text)
+    await websocket.close(sub.close_code or 1000, sub.close_reason)
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    # Nothing is required from the client; its messages are read only to notice it leaving.
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+async def _deny(websocket: WebSocket, response: Response) -> None:
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(response)
+    else:
+        await websocket.close(4000 + response.status_code)

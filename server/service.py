@@ -1,0 +1,194 @@
+"""RunService: what happens to a run, from the request that creates it to its final status.
+
+Commands (create, restart, stop, delete) come from the routes; events come from the executor
+(see `server.runevents`). A run of this process that has not ended is *live*: its History is kept
+in memory and is the snapshot source for its viewers, so a late viewer gets every step recorded
+before it subscribed and the hub delivers every step after, with no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.errors import Conflict, Forbidden, NotFound, TooMany
+from server.executors.base import Executor
+from server.hub import GONE_CODE, Hub
+from server.identity import Visitor
+from server.inputs import parse_object, validate_config
+from server.runevents import RunEvents
+from server.settings import Settings
+from server.store import ACTIVE, RunStore
+from server.thinning import Thinner
+from trainer.config import RunConfig, deep_merge, total_steps
+from trainer.protocol import empty_history, finished
+
+
+@dataclass
+class LiveRun:
+    """What is kept in memory about a run that has not ended."""
+
+    status: str
+    progress: dict[str, Any]
+    thinner: Thinner
+    history: dict[str, list[Any]] = field(default_factory=empty_history)
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    diagnosis: dict[str, Any] | None = None
+
+
+def new_run_id() -> str:
+    """A short, unguessable run id (it appears in shareable links)."""
+    return secrets.token_hex(6)
+
+
+class RunService:
+    """Creates, stops and deletes runs, applies executor events, and builds Run views."""
+
+    def __init__(self, settings: Settings, store: RunStore, hub: Hub, executor: Executor) -> None:
+        self.settings = settings
+        self.store = store
+        self.hub = hub
+        self.executor = executor
+        self.live: dict[str, LiveRun] = {}
+        self.on_event = RunEvents(self).on_event
+
+    # -- views -----------------------------------------------------------------------------
+
+    def run_json(self, row: dict[str, Any], visitor: Visitor | None) -> dict[str, Any]:
+        """A Run (CONTRACT §4) plus `queue_position`; without `owned` when visitor is None."""
+        live = self.live.get(row["id"])
+        status = live.status if live else row["status"]
+        run = {
+            "id": row["id"], "name": row["name"], "status": status, "config": row["config"],
+            "parent_id": row["parent_id"], "created_at": row["created_at"],
+            "started_at": row["started_at"], "finished_at": row["finished_at"],
+            "layers": row["layers"] or [],
+            "progress": dict(live.progress) if live else row["progress"],
+            "diagnosis": live.diagnosis if live else row["diagnosis"],
+            "error": row["error"],
+            "queue_position": (self.executor.queue_position(row["id"])
+                               if status == "queued" else None),
+        }
+        if visitor is not None:
+            run["owned"] = may_manage(row, visitor)
+        return run
+
+    def row(self, run_id: str) -> dict[str, Any]:
+        """A run's stored row, or NotFound."""
+        row = self.store.get_run(run_id)
+        if row is None:
+            raise NotFound(f"there is no run with id '{run_id}'")
+        return row
+
+    def get(self, run_id: str, visitor: Visitor) -> dict[str, Any]:
+        """One Run as the visitor sees it."""
+        return self.run_json(self.row(run_id), visitor)
+
+    def list(self, visitor: Visitor, limit: int) -> list[dict[str, Any]]:
+        """Runs, newest first."""
+        return [self.run_json(r, visitor) for r in self.store.list_runs(limit)]
+
+    def live_snapshot(self, run_id: str, visitor: Visitor) -> dict[str, Any] | None:
+        """The snapshot frame of a live run, copied now (call with no await since subscribing)."""
+        live = self.live.get(run_id)
+        if live is None:
+            return None
+        return {"type": "snapshot", "run": self.get(run_id, visitor),
+                "history": {k: list(v) for k, v in live.history.items()},
+                "epochs": list(live.epochs)}
+
+    async def stored_snapshot(self, run_id: str, visitor: Visitor) -> dict[str, Any]:
+        """The snapshot frame of a run that has ended, read from the store off the loop."""
+        row, history, epochs = await asyncio.to_thread(self._read_all, run_id)
+        return {"type": "snapshot", "run": self.run_json(row, visitor), "history": history,
+                "epochs": epochs}
+
+    async def history(self, run_id: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        """A run's row and its recorded History, from memory if live, else from the store."""
+        live = self.live.get(run_id)
+        if live is not None:
+            return self.row(run_id), {k: list(v) for k, v in live.history.items()}
+        row, history, _ = await asyncio.to_thread(self._read_all, run_id)
+        return row, history
+
+    def _read_all(self, run_id: str) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any]]:
+        return self.row(run_id), self.store.history(run_id), self.store.epochs(run_id)
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def create(self, visitor: Visitor, body: bytes) -> dict[str, Any]:
+        """Queue a run of the RunConfig in `body`."""
+        config = validate_config(parse_object(body), self.settings.max_params)
+        return await self._launch(visitor, config, parent_id=None)
+
+    async def restart(self, visitor: Visitor, run_id: str, body: bytes) -> dict[str, Any]:
+        """Queue a new run of the caller's: run_id's config with a partial body merged over it."""
+        parent = self.row(run_id)
+        overrides = parse_object(body)
+        config = validate_config(deep_merge(parent["config"], overrides),
+                                 self.settings.max_params)
+        return await self._launch(visitor, config, parent_id=run_id)
+
+    async def _launch(self, visitor: Visitor, config: dict[str, Any],
+                      parent_id: str | None) -> dict[str, Any]:
+        self._check_limits(visitor)
+        run_id = new_run_id()
+        steps = total_steps(RunConfig.model_validate(config))
+        row = {"id": run_id, "owner": visitor.id, "name": config["name"], "status": "queued",
+               "config": config, "parent_id": parent_id, "created_at": time.time(),
+               "progress": {"step": 0, "epoch": 0, "total_steps": steps}}
+        self.store.insert_run(row)
+        self.live[run_id] = LiveRun("queued", dict(row["progress"]),
+                                    Thinner(self.settings.history_max_steps))
+        try:
+            await self.executor.submit(run_id, visitor.id, config, self.settings.max_run_seconds)
+        except Exception:
+            self.live.pop(run_id, None)
+            self.store.delete_run(run_id)
+            raise
+        return self.get(run_id, visitor)
+
+    def _check_limits(self, visitor: Visitor) -> None:
+        limit = self.settings.max_active_per_visitor
+        if not visitor.admin and self.store.count_active(visitor.id) >= limit:
+            raise TooMany(f"you already have {limit} runs queued or running, the most one "
+                          "visitor may have; stop one or wait for one to finish", retry_after=15)
+        if self.store.count_queued() >= self.settings.max_queue:
+            raise TooMany(f"the queue is full ({self.settings.max_queue} runs waiting); "
+                          "try again in a minute", retry_after=60)
+
+    async def stop(self, visitor: Visitor, run_id: str) -> dict[str, Any]:
+        """Stop a queued or running run of the visitor's (or any, for the admin)."""
+        row = self._managed_row(visitor, run_id)
+        live = self.live.get(run_id)
+        if live is None or row["status"] not in ACTIVE:
+            raise Conflict(f"run '{run_id}' has already ended ({row['status']})")
+        reason = ("stopped by its owner" if row["owner"] == visitor.id
+                  else "stopped by the admin")
+        if not await self.executor.stop(run_id, reason):
+            # The executor lost track of it (e.g. its worker just died): settle it here.
+            self.on_event(run_id, finished("stopped", reason))
+        return self.get(run_id, visitor)
+
+    def delete(self, visitor: Visitor, run_id: str) -> None:
+        """Delete a run that has ended, with its history; its viewers' sockets close (4404)."""
+        row = self._managed_row(visitor, run_id)
+        if run_id in self.live or row["status"] in ACTIVE:
+            raise Conflict(f"run '{run_id}' is still {row['status']}; stop it first")
+        self.store.delete_run(run_id)
+        self.hub.close_run(run_id, GONE_CODE, "the run was deleted")
+
+    def _managed_row(self, visitor: Visitor, run_id: str) -> dict[str, Any]:
+        row = self.row(run_id)
+        if not may_manage(row, visitor):
+            raise Forbidden(f"run '{run_id}' is not yours: only its owner or the admin may stop "
+                            "or delete it (you may restart it as a run of your own)")
+        return row
+
+
+def may_manage(row: dict[str, Any], visitor: Visitor) -> bool:
+    """Whether the visitor may stop or delete the run."""
+    return visitor.admin or row["owner"] == visitor.id

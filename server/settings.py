@@ -1,0 +1,95 @@
+"""Server settings, read from `GRADWATCH_*` environment variables (CONTRACT §2 and §7)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from trainer.config import MAX_TRAINABLE_PARAMS
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+class Settings(BaseSettings):
+    """Where the server listens, what it keeps, who may use it, and the limits it enforces."""
+
+    model_config = SettingsConfigDict(env_prefix="GRADWATCH_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    data_dir: Path = Path("./data")
+    executor: Literal["local", "redis"] = "local"
+    # 0 is allowed: runs are accepted and wait in the queue (useful for API-only tests).
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=256)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    admin_token: str | None = None
+    access_code: str | None = None
+    allow_open: bool = False
+    secret_key: str | None = None
+    log_level: str = "info"
+
+    max_active_per_visitor: int = Field(3, ge=1)
+    max_queue: int = Field(100, ge=1)
+    # RunConfig itself refuses more than MAX_TRAINABLE_PARAMS; this setting can only lower it.
+    max_params: int = Field(MAX_TRAINABLE_PARAMS, ge=1)
+    max_run_seconds: float = Field(600, gt=0)
+    max_body_bytes: int = Field(65536, ge=1024)
+    max_sockets_per_visitor: int = Field(20, ge=1)
+    # Recorded steps kept per run; past it the history is thinned (see server/thinning.py).
+    history_max_steps: int = Field(20000, ge=16)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file that holds every run and its history."""
+        return self.data_dir / "gradwatch.db"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name we cannot vouch for
+
+
+def exposure_problem(settings: Settings) -> str | None:
+    """Why the server must not start on this address, or None when it may."""
+    if is_loopback(settings.host) or settings.access_code or settings.allow_open:
+        return None
+    return (
+        f"refusing to listen on {settings.host}, which other machines can reach, without an "
+        "access code: set GRADWATCH_ACCESS_CODE to a class join code, or GRADWATCH_ALLOW_OPEN=1 "
+        "to let anyone who can reach it start training runs"
+    )
+
+
+def load_secret_key(settings: Settings) -> str:
+    """The key that signs visitor cookies: the setting, else one generated once and kept.
+
+    Keeping it in data_dir means visitors keep their identity (and their runs) across restarts.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret.key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    # O_EXCL: if two processes race, the loser reads the winner's key instead of replacing it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

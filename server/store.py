@@ -1,0 +1,308 @@
+"""RunStore: every run, its recorded steps and epochs, in one SQLite file (WAL mode).
+
+Run metadata is written at once (a few rows, and a reader must see a new run right away);
+steps, epochs and progress arrive many times a second per run, so they are buffered and a writer
+thread commits them together every `flush_interval` seconds, or sooner when many are waiting.
+Each thread reads through its own connection, so reads never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from trainer.protocol import append_steps, dumps, empty_history
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+    config TEXT NOT NULL, parent_id TEXT, created_at REAL NOT NULL, started_at REAL,
+    finished_at REAL, layers TEXT, progress TEXT, diagnosis TEXT, error TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
+CREATE INDEX IF NOT EXISTS runs_owner_status ON runs (owner, status);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL, step INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+"""
+JSON_COLUMNS = ("config", "layers", "progress", "diagnosis")
+RUN_COLUMNS = ("id", "owner", "name", "status", "config", "parent_id", "created_at",
+               "started_at", "finished_at", "layers", "progress", "diagnosis", "error")
+ACTIVE = ("queued", "running")
+
+
+class StoreError(RuntimeError):
+    """The database could not be read or written (disk full, locked, unreadable)."""
+
+
+def _describe(exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"the run database could not be written or read: {exc}")
+
+
+class RunStore:
+    """Runs and their histories in SQLite, with batched writes for the per-step records."""
+
+    def __init__(self, path: Path, flush_interval: float = 0.1, flush_items: int = 2000,
+                 busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self.flush_interval = flush_interval
+        self.flush_items = flush_items
+        self.busy_timeout_ms = busy_timeout_ms
+        self.last_error: str | None = None
+        self._lock = threading.Lock()  # guards the write connection and the buffers
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        self._fields: dict[str, dict[str, Any]] = {}  # run_id -> latest coalesced fields
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._local = threading.local()
+        self._writer: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Create the file and tables if needed and start the writer thread."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = self._connect()
+            self._writer.execute("PRAGMA journal_mode=WAL")
+            self._writer.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise _describe(exc) from exc
+        self._thread = threading.Thread(target=self._flush_loop, name="runstore-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Write what is buffered and close the write connection."""
+        self._closed.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self.flush()
+        with self._lock:
+            if self._writer:
+                self._writer.close()
+                self._writer = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000,
+                               isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        # WAL + NORMAL: a commit does not wait for fsync; a power cut may lose the last
+        # fraction of a second of steps, never corrupt the file.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    # -- immediate writes ------------------------------------------------------------------
+
+    def _write(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        with self._lock:
+            if self._writer is None:
+                raise StoreError("the run database is closed")
+            try:
+                return self._writer.execute(sql, params).rowcount
+            except sqlite3.Error as exc:
+                self.last_error = str(exc)
+                raise _describe(exc) from exc
+
+    def insert_run(self, run: dict[str, Any]) -> None:
+        """Add a new run; `run` has the RUN_COLUMNS (JSON ones as Python values)."""
+        values = tuple(_encode(c, run.get(c)) for c in RUN_COLUMNS)
+        marks = ", ".join("?" * len(RUN_COLUMNS))
+        self._write(f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({marks})", values)
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        """Set some columns of a run now, e.g. status, started_at, layers."""
+        assert fields and set(fields) <= set(RUN_COLUMNS), fields
+        sets = ", ".join(f"{c} = ?" for c in fields)
+        values = tuple(_encode(c, v) for c, v in fields.items())
+        self._write(f"UPDATE runs SET {sets} WHERE id = ?", (*values, run_id))
+
+    def delete_run(self, run_id: str) -> bool:
+        """Remove a run with its steps and epochs; False if there was none."""
+        self.flush()  # so no buffered step of this run lands after the delete
+        with self._lock:
+            if self._writer is None:
+                raise StoreError("the run database is closed")
+            try:
+                with _transaction(self._writer):
+                    for table in ("steps", "epochs"):
+                        self._writer.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+                    n = self._writer.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
+            except sqlite3.Error as exc:
+                self.last_error = str(exc)
+                raise _describe(exc) from exc
+        return n > 0
+
+    def fail_interrupted(self, error: str) -> int:
+        """Mark runs a previous process left queued or running as failed; returns how many."""
+        return self._write(
+            "UPDATE runs SET status = 'failed', error = ?, finished_at = ? "
+            "WHERE status IN ('queued', 'running')", (error, time.time()))
+
+    # -- buffered writes -------------------------------------------------------------------
+
+    def append_steps(self, run_id: str, items: list[dict[str, Any]]) -> None:
+        """Buffer Step records of a run for the next flush."""
+        self._buffer("steps", [(run_id, it["step"], dumps(it)) for it in items])
+
+    def drop_steps(self, run_id: str, steps: list[int]) -> None:
+        """Buffer the removal of thinned steps (applied after the steps buffered before it)."""
+        self._buffer("drop", [(run_id, s) for s in steps])
+
+    def append_epoch(self, run_id: str, event: dict[str, Any]) -> None:
+        """Buffer an epoch event of a run."""
+        self._buffer("epochs", [(run_id, event["epoch"], dumps(event))])
+
+    def set_later(self, run_id: str, **fields: Any) -> None:
+        """Buffer frequent run columns (progress, diagnosis); only the latest value is written."""
+        with self._lock:
+            self._fields.setdefault(run_id, {}).update(fields)
+
+    def _buffer(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        with self._lock:
+            self._pending.extend((kind, row) for row in rows)
+            if len(self._pending) >= self.flush_items:
+                self._wake.set()
+
+    def _flush_loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except StoreError as exc:
+                log.error("%s; the buffered records are dropped", exc)
+
+    def flush(self) -> None:
+        """Write everything buffered in one transaction now."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            fields, self._fields = self._fields, {}
+            if not (pending or fields) or self._writer is None:
+                return
+            try:
+                with _transaction(self._writer):
+                    _write_batch(self._writer, pending, fields)
+                self.last_error = None
+            except sqlite3.Error as exc:
+                self.last_error = str(exc)
+                raise _describe(exc) from exc
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._reader().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _describe(exc) from exc
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """One run as a dict of RUN_COLUMNS, or None."""
+        rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
+        return _decode(rows[0]) if rows else None
+
+    def list_runs(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Runs, newest first."""
+        rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs "
+                           "ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
+        return [_decode(r) for r in rows]
+
+    def count_active(self, owner: str | None = None) -> int:
+        """Runs queued or running, of one owner or of everyone."""
+        sql = "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
+        params: tuple[Any, ...] = ()
+        if owner is not None:
+            sql, params = sql + " AND owner = ?", (owner,)
+        return self._query(sql, params)[0][0]
+
+    def count_queued(self) -> int:
+        """Runs waiting for a worker."""
+        return self._query("SELECT COUNT(*) FROM runs WHERE status = 'queued'")[0][0]
+
+    def history(self, run_id: str) -> dict[str, list[Any]]:
+        """A run's recorded steps as a History (CONTRACT §5)."""
+        rows = self._query("SELECT data FROM steps WHERE run_id = ? ORDER BY step", (run_id,))
+        history = empty_history()
+        append_steps(history, [json.loads(r[0]) for r in rows])
+        return history
+
+    def epochs(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's epoch events, in order."""
+        rows = self._query("SELECT data FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+        return [json.loads(r[0]) for r in rows]
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT on an autocommit connection, ROLLBACK on error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        if kind is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self.conn.execute("ROLLBACK")
+                raise
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+def _write_batch(conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ...]]],
+                 fields: dict[str, dict[str, Any]]) -> None:
+    sql = {
+        "steps": "INSERT OR REPLACE INTO steps (run_id, step, data) VALUES (?, ?, ?)",
+        "drop": "DELETE FROM steps WHERE run_id = ? AND step = ?",
+        "epochs": "INSERT OR REPLACE INTO epochs (run_id, epoch, data) VALUES (?, ?, ?)",
+    }
+    # Consecutive rows of one kind go in one executemany; order across kinds is kept so a drop
+    # never runs before the insert it undoes.
+    start = 0
+    for i in range(1, len(pending) + 1):
+        if i == len(pending) or pending[i][0] != pending[start][0]:
+            conn.executemany(sql[pending[start][0]], [row for _, row in pending[start:i]])
+            start = i
+    for run_id, values in fields.items():
+        sets = ", ".join(f"{c} = ?" for c in values)
+        params = tuple(_encode(c, v) for c, v in values.items())
+        conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*params, run_id))
+
+
+def _encode(column: str, value: Any) -> Any:
+    return dumps(value) if column in JSON_COLUMNS and value is not None else value
+
+
+def _decode(row: tuple[Any, ...]) -> dict[str, Any]:
+    run = dict(zip(RUN_COLUMNS, row, strict=True))
+    for column in JSON_COLUMNS:
+        if run[column] is not None:
+            run[column] = json.loads(run[column])
+    return run

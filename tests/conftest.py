@@ -1,0 +1,36 @@
+"""Fixtures shared by the test modules: real servers on loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_server
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `python -m server` (one warm local worker) on a free port; yields its base URL.
+
+    One per test module; tests in a module share it, so each should use its own visitor
+    (its own cookie jar).
+    """
+    with run_server(tmp_path_factory.mktemp("live")) as url:
+        yield url
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start servers with particular GRADWATCH_* settings: `server_factory(WORKERS="0")`."""
+    started = itertools.count()
+    with contextlib.ExitStack() as stack:
+        def start(data_dir: Path | None = None, **settings: str) -> str:
+            env = {f"GRADWATCH_{k.upper()}": v for k, v in settings.items()}
+            folder = data_dir or tmp_path / f"server{next(started)}"
+            return stack.enter_context(run_server(folder, **env))
+
+        yield start

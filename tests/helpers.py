@@ -1,0 +1,152 @@
+"""What the server tests share: a real server in a subprocess, HTTP and websocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def run_server(data_dir: Path, **env: str) -> Iterator[str]:
+    """Run `python -m server` on a free loopback port; yields its base URL.
+
+    Args:
+        data_dir: GRADWATCH_DATA_DIR (the server's log is written there too, as server.log).
+        **env: more GRADWATCH_* variables, e.g. GRADWATCH_WORKERS="0".
+    """
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GRADWATCH_")}
+    environ = {**clean, "GRADWATCH_DATA_DIR": str(data_dir), "GRADWATCH_PORT": str(port),
+               "GRADWATCH_HOST": "127.0.0.1", "GRADWATCH_WORKERS": "1",
+               "GRADWATCH_LOG_LEVEL": "warning", **env}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "server.log"
+    with open(log_path, "ab") as log:
+        # A session of its own: its worker processes can be ended with it as one group.
+        proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=environ,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(proc, url, log_path)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({proc.returncode}):\n{log_path.read_text()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/api/health", timeout=1, trust_env=False).status_code < 500:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer in {STARTUP_SECONDS} s:\n"
+                       f"{log_path.read_text()}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # a graceful stop also ends its workers
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(20)
+    # Whatever of its process group is left (a worker that outlived it), ended by group id.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(5)
+
+
+def client(url: str, **kwargs: Any) -> httpx.Client:
+    """An HTTP client with its own cookie jar, i.e. its own visitor."""
+    return httpx.Client(base_url=url, timeout=20, trust_env=False, **kwargs)
+
+
+def cookie_header(http: httpx.Client) -> str:
+    """The client's cookies as a Cookie header, for a websocket handshake as the same visitor."""
+    return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+
+
+def ws_url(url: str, run_id: str) -> str:
+    """The websocket address of a run."""
+    return url.replace("http://", "ws://") + f"/ws/runs/{run_id}"
+
+
+def open_ws(url: str, run_id: str, http: httpx.Client | None = None, **kwargs: Any) -> Any:
+    """A websocket connection to a run, as the visitor of `http` (async context manager)."""
+    headers = {"Cookie": cookie_header(http)} if http is not None else {}
+    return connect(ws_url(url, run_id), additional_headers=headers, max_size=None, proxy=None,
+                   open_timeout=10, **kwargs)
+
+
+async def frames_until_final(ws: Any, timeout: float = 120,
+                             on_frame: Callable[[dict], Any] | None = None) -> list[dict]:
+    """Read frames until a final `status` frame; every frame must be strict JSON."""
+    frames: list[dict] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = strict_loads(await ws.recv())
+            frames.append(frame)
+            if on_frame is not None:
+                await on_frame(frame)
+            if frame["type"] == "status" and frame["status"] not in ("queued", "running"):
+                return frames
+
+
+def strict_loads(text: str) -> Any:
+    """json.loads that refuses NaN and Infinity, as RFC 8259 does."""
+    def refuse(name: str) -> Any:
+        raise AssertionError(f"non-standard JSON constant {name} in a frame")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def steps_of(frames: list[dict]) -> list[int]:
+    """Every step number a viewer received: the snapshot's history then the metrics frames."""
+    steps: list[int] = []
+    for frame in frames:
+        if frame["type"] == "snapshot":
+            steps += frame["history"]["step"]
+        elif frame["type"] == "metrics":
+            steps += [item["step"] for item in frame["items"]]
+    return steps
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 60, interval: float = 0.1) -> Any:
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"not true after {timeout} s: {check}")
+
+
+def tiny_run(**training: Any) -> dict[str, Any]:
+    """A RunConfig that trains in a moment (64 samples: 2 steps an epoch at batch 32)."""
+    return {"dataset": {"n_samples": 64},
+            "training": {"epochs": 1, "batch_size": 32, **training}}
