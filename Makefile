@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test bench lint clean docs
 
 setup: $(STAMP)
 
@@ -29,3 +29,6 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+docs: setup
+	$(BIN)/python tools/update_doc.py docs/remedies.md REMEDIES-TABLE $(BIN)/python -m tools.remedies_table
