@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import keras
+import numpy as np
 
 from trainer import protocol
 from trainer.config import RunConfig, steps_per_epoch, total_steps
@@ -43,7 +44,8 @@ class StreamCallback(keras.callbacks.Callback):
         self.config, self.emit, self.should_stop = config, emit, should_stop
         self.deadline, self.max_seconds = deadline, max_seconds
         self.step, self.epoch = 0, 0
-        self.pending: list[dict[str, Any]] = []
+        self.raw: list[np.ndarray] = []  # probe vectors not sent yet
+        self.stamps: list[tuple[int, int, float]] = []  # their (step, epoch, t)
         self.last_flush = 0.0
         self.grads: list[list[float]] = []
         self.losses: list[float] = []
@@ -56,48 +58,56 @@ class StreamCallback(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        record = self.model.probe_layout.unpack(logs[PROBE_KEY])
-        time_grads = record.pop("time_grad_norms", None)
-        if time_grads is not None:
-            last = time_grads[-1]
-            self.time_ratios.append(time_grads[0] / last if last > 0 else float("nan"))
-            del self.time_ratios[:-WINDOW]
-            if self.step % TIME_VIEW_EVERY == 0:
-                record["time_grad_norms"] = time_grads
-        step = {"step": self.step, "epoch": self.epoch, "t": time.time(), **record}
-        self.pending.append(step)
-        self.grads.append(record["grad_norms"])
-        self.losses.append(record["loss"])
-        del self.grads[:-WINDOW], self.losses[:-WINDOW]
+        # Per step only the cheap part: keep the vector, check it; records are built in
+        # batches at flush time.
+        vector = logs[PROBE_KEY]
+        self.raw.append(vector)
+        self.stamps.append((self.step, self.epoch, time.time()))
         self.step += 1
-        self._check(step)
+        self._check(vector)
         now = time.monotonic()
-        if (self.outcome or len(self.pending) >= FLUSH_STEPS or self.step == 1
+        if (self.outcome or len(self.raw) >= FLUSH_STEPS or self.step == 1
                 or now - self.last_flush >= FLUSH_SECONDS):
             self.flush()
         if now - self.last_diagnosed >= DIAGNOSE_SECONDS:
             self.update_diagnosis()
 
-    def _check(self, step: dict[str, Any]) -> None:
-        values = [step["loss"], *step["grad_norms"]]
-        if any(v != v or v in (float("inf"), float("-inf")) for v in values):
-            what = "loss" if step["loss"] != step["loss"] else "gradient"
+    def _check(self, vector: np.ndarray) -> None:
+        layout = self.model.probe_layout
+        if not np.isfinite(vector[:layout.grad_slice().stop]).all():
+            what = "gradient" if np.isfinite(vector[0]) else "loss"
+            step, epoch, _ = self.stamps[-1]
             self.outcome = Outcome("diverged", f"the {what} became NaN or infinite at step "
-                                             f"{step['step']} (epoch {step['epoch'] + 1})")
+                                               f"{step} (epoch {epoch + 1})")
         elif (reason := self.should_stop()) is not None:
             self.outcome = Outcome("stopped", reason)
         elif time.monotonic() > self.deadline:
             self.outcome = Outcome("stopped", f"the run reached the wall-time limit of "
-                                            f"{self.max_seconds:g} s")
+                                              f"{self.max_seconds:g} s")
         if self.outcome:
             self.model.stop_training = True
 
     def flush(self) -> None:
         """Send the steps not sent yet as one metrics event."""
-        if self.pending:
-            self.emit(protocol.metrics(self.pending))
-            self.pending = []
         self.last_flush = time.monotonic()
+        if not self.raw:
+            return
+        layout = self.model.probe_layout
+        matrix = np.stack(self.raw)
+        items = layout.records(matrix)
+        for item, (step, epoch, t) in zip(items, self.stamps):
+            item.update(step=step, epoch=epoch, t=t)
+            if "time_grad_norms" in item and step % TIME_VIEW_EVERY:
+                del item["time_grad_norms"]
+        if layout.time_steps:
+            first, last = matrix[:, -layout.time_steps], matrix[:, -1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.time_ratios.extend(np.where(last > 0, first / last, np.nan).tolist())
+        self.grads.extend(matrix[:, layout.grad_slice()].tolist())
+        self.losses.extend(matrix[:, 0].tolist())
+        del self.grads[:-WINDOW], self.losses[:-WINDOW], self.time_ratios[:-WINDOW]
+        self.raw, self.stamps = [], []
+        self.emit(protocol.metrics(items))
 
     def update_diagnosis(self, force: bool = False) -> None:
         """Re-diagnose from recent steps; emit when the state or the advice changes."""

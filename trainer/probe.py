@@ -34,16 +34,24 @@ class ProbeLayout:
                  "output_grad_norms"]
         return [n for n in names if n != "clipped_grad_norms" or self.clipped]
 
-    def unpack(self, vector: np.ndarray) -> dict[str, Any]:
-        """Split one step's probe vector into {"loss", field: [per layer], "time_grad_norms"}."""
-        out: dict[str, Any] = {"loss": float(vector[0])}
+    def records(self, matrix: np.ndarray) -> list[dict[str, Any]]:
+        """Split probe vectors (one row per step) into {"loss", field: [per layer], ...} dicts.
+
+        Vectorized over the rows, since it runs for every recorded step.
+        """
+        columns: dict[str, list[Any]] = {"loss": matrix[:, 0].tolist()}
         at, n = 1, self.n_layers
         for name in self.fields():
-            out[name] = [float(v) for v in vector[at:at + n]]
+            columns[name] = matrix[:, at:at + n].tolist()
             at += n
         if self.time_steps:
-            out["time_grad_norms"] = [float(v) for v in vector[at:at + self.time_steps]]
-        return out
+            columns["time_grad_norms"] = matrix[:, at:at + self.time_steps].tolist()
+        names = list(columns)
+        return [dict(zip(names, row)) for row in zip(*columns.values())]
+
+    def grad_slice(self) -> slice:
+        """Where the per-layer (unclipped) gradient norms sit in the vector."""
+        return slice(1, 1 + self.n_layers)
 
 
 class _Spec:
