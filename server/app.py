@@ -10,7 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from server.bodylimit import BodyLimitMiddleware
-from server.errors import StrictJSONResponse, install_error_handlers
+from server.errors import (
+    StrictJSONResponse,
+    UnexpectedErrorMiddleware,
+    install_error_handlers,
+)
 from server.executors.base import Executor
 from server.executors.local import LocalExecutor
 from server.hub import Hub
@@ -65,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(IdentityMiddleware, identity=identity)
+    app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost of ours
     for module in (meta, runs, ws, join, pages):
         app.include_router(module.router)
     pages.mount_static(app)

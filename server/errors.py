@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.executors.base import ExecutorUnavailable
 from server.store import StoreError
@@ -98,9 +99,34 @@ def install_error_handlers(app: FastAPI) -> None:
         return StrictJSONResponse({"detail": f"runs cannot be started now: {exc}"}, 503,
                                   {"Retry-After": "10"})
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> StrictJSONResponse:
-        # Logged with its traceback by Starlette; the user gets a sentence, not a stack.
-        return StrictJSONResponse(
-            {"detail": f"the server hit an unexpected error ({type(exc).__name__}); "
-                       "it has been logged"}, 500)
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception no handler knows with a JSON 500, logged, and keeps serving.
+
+    (Starlette's own last resort re-raises after answering, and the server then drops the
+    connection; this one ends the request cleanly.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.exception("unexpected error in %s %s", scope["method"], scope["path"])
+            if not started:
+                response = StrictJSONResponse(
+                    {"detail": f"the server hit an unexpected error ({type(exc).__name__}); "
+                               "it has been logged"}, 500)
+                await response(scope, receive, send)
