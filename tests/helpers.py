@@ -30,11 +30,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_server(data_dir: Path, **env: str) -> Iterator[str]:
+def run_server(data_dir: Path, *, crash: bool = False, **env: str) -> Iterator[str]:
     """Run `python -m server` on a free loopback port; yields its base URL.
 
     Args:
         data_dir: GRADWATCH_DATA_DIR (the server's log is written there too, as server.log).
+        crash: end it with SIGKILL, as a crash would, instead of a graceful SIGTERM.
         **env: more GRADWATCH_* variables, e.g. GRADWATCH_WORKERS="0".
     """
     port = free_port()
@@ -53,7 +54,7 @@ def run_server(data_dir: Path, **env: str) -> Iterator[str]:
         _wait_until_up(proc, url, log_path)
         yield url
     finally:
-        _stop(proc)
+        _stop(proc, signal.SIGKILL if crash else signal.SIGTERM)
 
 
 def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
@@ -69,9 +70,9 @@ def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> N
                        f"{log_path.read_text()}")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def _stop(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)  # a graceful stop also ends its workers
+        proc.send_signal(sig)  # SIGTERM: a graceful stop, which also ends its workers
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(20)
     # Whatever of its process group is left (a worker that outlived it), ended by group id.

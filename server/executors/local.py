@@ -157,6 +157,8 @@ class LocalExecutor(Executor):
         if kind == "started" and worker.stop_reason:
             worker.stop_flag.value = 1  # a stop that came before the job reset the flag
         if kind == "finished":
+            if self._closing and event.get("status") == "stopped":
+                return  # stopped by close(), which reports the run failed itself
             if event.get("status") == "stopped" and worker.stop_reason:
                 event = finished("stopped", worker.stop_reason)
             worker.release()

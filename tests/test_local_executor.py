@@ -1,0 +1,169 @@
+"""LocalExecutor with real spawned workers (trainer.localworker) training tiny Keras models."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from server.executors.fairqueue import FairQueue, Pending
+from server.executors.local import LocalExecutor
+from tests.helpers import tiny_run
+from trainer.config import RunConfig
+
+LONG = RunConfig.model_validate({"training": {"epochs": 300}}).model_dump()
+TINY = RunConfig.model_validate(tiny_run()).model_dump()
+
+
+class Recorder:
+    """The executor's event callback: keeps (run_id, event) pairs and wakes waiters."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, run_id: str, event: dict[str, Any]) -> None:
+        self.events.append((run_id, event))
+        self._changed.set()
+
+    def of(self, run_id: str) -> list[dict[str, Any]]:
+        return [e for r, e in self.events if r == run_id]
+
+    async def until(self, check: Callable[[], Any], timeout: float = 60) -> Any:
+        async with asyncio.timeout(timeout):
+            while not (value := check()):
+                self._changed.clear()
+                await self._changed.wait()
+            return value
+
+    async def finished(self, run_id: str, timeout: float = 60) -> dict[str, Any]:
+        return await self.until(lambda: next(
+            (e for e in self.of(run_id) if e["type"] == "finished"), None), timeout)
+
+    async def training(self, run_id: str) -> None:
+        await self.until(lambda: any(e["type"] == "metrics" for e in self.of(run_id)))
+
+
+async def ready(executor: LocalExecutor, timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout):
+        while executor.health()["ready"] < 1:
+            await asyncio.sleep(0.05)
+
+
+def run(test: Callable[[LocalExecutor, Recorder], Any], workers: int = 1) -> None:
+    async def main() -> None:
+        executor, recorder = LocalExecutor(workers), Recorder()
+        await executor.start(recorder)
+        try:
+            await test(executor, recorder)
+        finally:
+            await executor.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.slow
+def test_a_run_reports_its_events_in_order() -> None:
+    async def test(executor: LocalExecutor, rec: Recorder) -> None:
+        assert executor.health()["state"] == "starting"
+        await executor.submit("r1", "alice", TINY, 60)
+        assert executor.queue_position("r1") == 1
+        done = await rec.finished("r1")
+        assert done == {"type": "finished", "status": "completed", "error": None}
+        kinds = [e["type"] for e in rec.of("r1")]
+        assert kinds[:2] == ["dispatched", "started"] and kinds[-1] == "finished"
+        steps = [it["step"] for e in rec.of("r1") if e["type"] == "metrics" for it in e["items"]]
+        assert steps == [0, 1]
+        health = executor.health()
+        assert health == {"kind": "local", "state": "ok", "workers": 1, "ready": 1, "busy": 0,
+                          "queued": 0}
+
+    run(test)
+
+
+@pytest.mark.slow
+def test_stop_a_queued_and_a_running_run() -> None:
+    async def test(executor: LocalExecutor, rec: Recorder) -> None:
+        await ready(executor)
+        await executor.submit("long", "alice", LONG, 60)
+        await executor.submit("waiting", "bob", TINY, 60)
+        await rec.training("long")
+        assert executor.queue_position("waiting") == 1
+        assert await executor.stop("waiting", "changed my mind")
+        assert rec.of("waiting") == [{"type": "finished", "status": "stopped",
+                                      "error": "changed my mind"}]
+        assert executor.queue_position("waiting") is None
+        assert await executor.stop("long", "stopped by its owner")
+        done = await rec.finished("long", timeout=15)
+        assert done == {"type": "finished", "status": "stopped", "error": "stopped by its owner"}
+        assert not await executor.stop("long")  # it is over: the executor no longer knows it
+
+    run(test)
+
+
+@pytest.mark.slow
+def test_a_dead_worker_fails_its_run_and_is_replaced() -> None:
+    async def test(executor: LocalExecutor, rec: Recorder) -> None:
+        await executor.submit("doomed", "alice", LONG, 60)
+        await rec.training("doomed")
+        (worker,) = executor._workers.values()
+        os.kill(worker.process.pid, signal.SIGKILL)
+        done = await rec.finished("doomed", timeout=5)
+        assert done == {"type": "finished", "status": "failed",
+                        "error": "the worker process died (exit code -9)"}
+        await ready(executor)
+        await executor.submit("after", "alice", TINY, 60)
+        assert (await rec.finished("after"))["status"] == "completed"
+
+    run(test)
+
+
+@pytest.mark.slow
+def test_wall_time_limit_stops_the_run() -> None:
+    async def test(executor: LocalExecutor, rec: Recorder) -> None:
+        await executor.submit("slowpoke", "alice", LONG, 1.0)
+        done = await rec.finished("slowpoke", timeout=30)
+        assert done["status"] == "stopped" and "1" in done["error"]
+
+    run(test)
+
+
+@pytest.mark.slow
+def test_close_fails_a_running_run_before_returning() -> None:
+    async def main() -> None:
+        executor, rec = LocalExecutor(1), Recorder()
+        await executor.start(rec)
+        await executor.submit("cut-short", "alice", LONG, 60)
+        await rec.training("cut-short")
+        (worker,) = executor._workers.values()
+        await executor.close()
+        assert rec.of("cut-short")[-1] == {"type": "finished", "status": "failed",
+                                           "error": "the server shut down during the run"}
+        assert worker.process.exitcode is not None
+
+    asyncio.run(main())
+
+
+def test_queue_order_is_fair_across_visitors() -> None:
+    async def test(executor: LocalExecutor, rec: Recorder) -> None:
+        for run_id in ("a1", "a2", "a3", "b1", "c1"):
+            await executor.submit(run_id, run_id[0], TINY, 60)
+        order = {r: executor.queue_position(r) for r in ("a1", "a2", "a3", "b1", "c1")}
+        assert order == {"a1": 1, "b1": 2, "c1": 3, "a2": 4, "a3": 5}
+        assert executor.health()["queued"] == 5 and executor.health()["state"] == "degraded"
+
+    run(test, workers=0)
+
+
+def test_visitors_already_training_wait_behind_the_others() -> None:
+    queue = FairQueue()
+    for run_id in ("a1", "b1", "a2"):
+        queue.push(Pending(run_id, run_id[0], {}, 60))
+    # a has two runs on workers and b none: b goes first although a1 came first.
+    assert [p.run_id for p in queue.order(["a", "a"])] == ["b1", "a1", "a2"]
+    assert queue.pop_next(["a", "a"]).run_id == "b1"
+    assert queue.position("a2", []) == 2 and queue.position("b1", []) is None

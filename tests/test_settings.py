@@ -1,0 +1,65 @@
+"""Settings from GRADWATCH_* variables, the secret key, and when `python -m server` refuses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.settings import Settings, exposure_problem, is_loopback, load_secret_key
+from tests.helpers import ROOT
+
+
+def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in [k for k in os.environ if k.startswith("GRADWATCH_")]:
+        monkeypatch.delenv(key)
+    s = Settings()
+    assert (s.host, s.port, s.executor) == ("127.0.0.1", 8000, "local")
+    assert s.workers == (os.cpu_count() or 1) and s.data_dir == Path("./data")
+    assert (s.max_active_per_visitor, s.max_queue, s.max_params, s.max_run_seconds,
+            s.max_body_bytes) == (3, 100, 5_000_000, 600, 65536)
+    monkeypatch.setenv("GRADWATCH_PORT", "9001")
+    monkeypatch.setenv("GRADWATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GRADWATCH_ALLOW_OPEN", "1")
+    s = Settings()
+    assert s.port == 9001 and s.data_dir == tmp_path and s.allow_open is True
+    assert s.db_path == tmp_path / "gradwatch.db"
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("::1", True), ("localhost", True), ("127.0.0.2", True),
+    ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False), ("::", False)])
+def test_loopback_hosts(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_open_host_needs_a_code_or_allow_open() -> None:
+    assert "GRADWATCH_ACCESS_CODE" in exposure_problem(Settings(host="0.0.0.0"))
+    assert exposure_problem(Settings(host="0.0.0.0", access_code="owl")) is None
+    assert exposure_problem(Settings(host="0.0.0.0", allow_open=True)) is None
+    assert exposure_problem(Settings(host="127.0.0.1")) is None
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "d")
+    key = load_secret_key(settings)
+    assert len(key) >= 32 and load_secret_key(settings) == key
+    assert (tmp_path / "d" / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert load_secret_key(Settings(data_dir=tmp_path, secret_key="given")) == "given"
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({"GRADWATCH_HOST": "0.0.0.0"}, "GRADWATCH_ACCESS_CODE"),
+    ({"GRADWATCH_PORT": "eighty"}, "GRADWATCH_* setting is invalid"),
+])
+def test_server_refuses_to_start_with_exit_2(env: dict[str, str], says: str,
+                                             tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GRADWATCH_")}
+    result = subprocess.run([sys.executable, "-m", "server"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60,
+                            env={**clean, "GRADWATCH_DATA_DIR": str(tmp_path), **env})
+    assert result.returncode == 2
+    assert says in result.stderr
