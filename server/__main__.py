@@ -7,7 +7,7 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
-from server.settings import Settings, exposure_problem
+from server.settings import Settings, executor_problem, exposure_problem
 
 
 def main() -> int:
@@ -17,7 +17,7 @@ def main() -> int:
     except ValidationError as exc:
         print(f"gradwatch: a GRADWATCH_* setting is invalid:\n{exc}", file=sys.stderr)
         return 2
-    problem = exposure_problem(settings)
+    problem = exposure_problem(settings) or executor_problem(settings)
     if problem:
         print(f"gradwatch: {problem}", file=sys.stderr)
         return 2

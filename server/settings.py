@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import secrets
@@ -58,6 +59,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name we cannot vouch for
+
+
+def executor_problem(settings: Settings) -> str | None:
+    """Why the chosen executor cannot be used, or None when it can."""
+    if settings.executor == "redis" and importlib.util.find_spec("server.executors.redis") is None:
+        return ("GRADWATCH_EXECUTOR=redis: this version has no Redis executor yet "
+                "(server/executors/redis.py); use the default, local")
+    return None
 
 
 def exposure_problem(settings: Settings) -> str | None:

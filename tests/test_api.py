@@ -224,3 +224,21 @@ def test_csv_export_has_one_row_per_recorded_step(live_server: str) -> None:
             assert float(rows[0][f"grad_norm[{name}]"]) > 0
             assert f"weight_norm[{name}]" in rows[0] and f"update_ratio[{name}]" in rows[0]
         assert list(rows[0])[:4] == ["step", "epoch", "loss", "t"]
+
+
+@pytest.mark.slow
+def test_long_history_is_thinned_keeping_first_and_last(server_factory) -> None:
+    url = server_factory(HISTORY_MAX_STEPS="16")
+    with client(url) as http:
+        run = http.post("/api/runs", json={"dataset": {"n_samples": 400},
+                                           "training": {"epochs": 4}}).json()
+        rid, n = run["id"], run["progress"]["total_steps"]
+        assert n == 40
+        run = wait_for(lambda: (r := http.get(f"/api/runs/{rid}").json())["status"]
+                       not in ("queued", "running") and r, timeout=120)
+        assert run["status"] == "completed", run["error"]
+        steps = http.get(f"/api/runs/{rid}/metrics").json()["step"]
+        assert steps[0] == 0 and steps[-1] == n - 1
+        assert len(steps) <= 17 and steps == sorted(set(steps))
+        rows = http.get(f"/api/runs/{rid}/metrics", params={"format": "csv"}).text.splitlines()
+        assert len(rows) == len(steps) + 1

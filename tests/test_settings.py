@@ -51,15 +51,26 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert load_secret_key(Settings(data_dir=tmp_path, secret_key="given")) == "given"
 
 
+def start_server(env: dict[str, str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GRADWATCH_")}
+    return subprocess.run([sys.executable, "-m", "server"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60,
+                          env={**clean, "GRADWATCH_DATA_DIR": str(data_dir), **env})
+
+
 @pytest.mark.parametrize(("env", "says"), [
     ({"GRADWATCH_HOST": "0.0.0.0"}, "GRADWATCH_ACCESS_CODE"),
     ({"GRADWATCH_PORT": "eighty"}, "GRADWATCH_* setting is invalid"),
 ])
 def test_server_refuses_to_start_with_exit_2(env: dict[str, str], says: str,
                                              tmp_path: Path) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("GRADWATCH_")}
-    result = subprocess.run([sys.executable, "-m", "server"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60,
-                            env={**clean, "GRADWATCH_DATA_DIR": str(tmp_path), **env})
+    result = start_server(env, tmp_path)
     assert result.returncode == 2
     assert says in result.stderr
+
+
+def test_redis_executor_is_refused_while_it_does_not_exist(tmp_path: Path) -> None:
+    if (ROOT / "server" / "executors" / "redis.py").exists():
+        pytest.skip("the Redis executor exists")
+    result = start_server({"GRADWATCH_EXECUTOR": "redis"}, tmp_path)
+    assert result.returncode == 2 and "no Redis executor" in result.stderr

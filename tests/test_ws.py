@@ -5,9 +5,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.helpers import client, frames_until_final, open_ws, steps_of, strict_loads, tiny_run
+from tests.helpers import (
+    client,
+    frames_until_final,
+    open_ws,
+    steps_of,
+    strict_loads,
+    tiny_run,
+    wait_for,
+)
 
 
 def final_status(frames: list[dict]) -> dict:
@@ -136,3 +144,49 @@ def test_finished_run_snapshot_comes_from_the_store_and_delete_closes_viewers(
     assert snapshot["history"]["step"] == [0, 1, 2, 3]  # 2 epochs of 2 steps
     assert [e["epoch"] for e in snapshot["epochs"]] == [0, 1]
     assert code == 4404
+
+
+def test_sockets_per_visitor_are_limited(server_factory) -> None:
+    url = server_factory(WORKERS="0", MAX_SOCKETS_PER_VISITOR="2")
+    with client(url) as http, client(url) as other:
+        rid = http.post("/api/runs", json=tiny_run()).json()["id"]
+
+        async def open_three() -> tuple[list[dict], int, dict]:
+            async with open_ws(url, rid, http) as a, open_ws(url, rid, http) as b:
+                snapshots = [strict_loads(await asyncio.wait_for(ws.recv(), 10))
+                             for ws in (a, b)]
+                with pytest.raises(InvalidStatus) as refused:
+                    async with open_ws(url, rid, http):
+                        pass
+                async with open_ws(url, rid, other) as c:  # another visitor is not counted
+                    theirs = strict_loads(await asyncio.wait_for(c.recv(), 10))
+                return snapshots, refused.value.response.status_code, theirs
+
+        snapshots, status, theirs = asyncio.run(open_three())
+        assert status == 429
+        assert all(s["run"]["status"] == "queued" for s in snapshots + [theirs])
+        assert snapshots[0]["run"]["queue_position"] == 1
+        http.post(f"/api/runs/{rid}/stop")
+
+
+@pytest.mark.slow
+def test_a_queued_viewer_sees_its_run_start_when_the_worker_frees_up(live_server: str) -> None:
+    with client(live_server) as alice, client(live_server) as bob:
+        first = alice.post("/api/runs", json={"training": {"epochs": 200}}).json()
+        wait_for(lambda: alice.get(f"/api/runs/{first['id']}").json()["status"] == "running")
+        second = bob.post("/api/runs", json=tiny_run()).json()
+
+        async def watch() -> list[dict]:
+            async with open_ws(live_server, second["id"], bob) as ws:
+                snapshot = strict_loads(await asyncio.wait_for(ws.recv(), 10))
+                assert snapshot["run"]["status"] == "queued"
+                assert snapshot["run"]["queue_position"] == 1
+                assert alice.post(f"/api/runs/{first['id']}/stop").status_code == 202
+                return [snapshot, *await frames_until_final(ws)]
+
+        frames = asyncio.run(watch())
+    statuses = [f["status"] for f in frames if f["type"] == "status"]
+    assert statuses == ["running", "completed"]
+    assert steps_of(frames) == [0, 1]
+    run_frames = [f["run"] for f in frames if f["type"] == "run"]
+    assert run_frames[-1]["status"] == "completed" and run_frames[-1]["queue_position"] is None
