@@ -74,6 +74,10 @@ export class LossChart {
         showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5,
         font: { size: 14, color: "#555" } }],
     };
+    if (!data.length) {
+      layout.xaxis.visible = false;
+      layout.yaxis.visible = false;
+    }
     window.Plotly.react(this.element, data, layout, PLOT_CONFIG);
   }
 }

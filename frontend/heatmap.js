@@ -40,11 +40,12 @@ export function sharedRange(ranges) {
   return [lo, hi];
 }
 
+/** Row labels: the Keras layer names (unique within a model), "layer i" where unknown. */
 export function layerLabels(layers, count) {
   const labels = [];
   for (let i = 0; i < count; i += 1) {
-    const layer = layers?.[i];
-    labels.push(layer ? `${i + 1} ${layer.name} (${layer.kind})` : `layer ${i + 1}`);
+    const name = layers?.[i]?.name;
+    labels.push(name && !labels.includes(name) ? name : `layer ${i + 1}`);
   }
   return labels;
 }

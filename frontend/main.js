@@ -107,17 +107,20 @@ function boot() {
     $("run-status").textContent = "Plotly did not load from /static/plotly.min.js; the plots cannot be drawn.";
     return;
   }
+  let runs = null;
   const view = new WatchView({
     // A restarted run is compared with its parent unless the user chose otherwise.
     onParentKnown: (parentId) => {
       if (!readState().compare) updateState({ compare: parentId });
     },
+    onRunUpdate: (run) => runs?.patch(run),
   });
-  const runs = new RunsList({
+  runs = new RunsList({
     root: $("runs-list"),
     errorBox: $("runs-error"),
     onWatch: (id) => updateState({ run: id, compare: null }),
     onCompare: (id) => updateState({ compare: id }),
+    onList: (list) => view.syncFromList(list),
   });
   const formReady = setUpForm(runs).catch((err) => {
     $("form-fields").textContent = `Cannot load the settings: ${err.message}`;

@@ -98,6 +98,7 @@ export function renderDiagnosis(live) {
   const suggestion = firstSuggestion(live);
   const button = $("apply-suggestion");
   button.disabled = !suggestion || !live?.run;
-  $("suggestion-label").textContent = suggestion
-    ? `Try: ${suggestion.label}` : "No suggestion yet.";
+  const others = (live?.diagnosis?.suggestions || []).slice(1).map((s) => s.label);
+  $("suggestion-label").textContent = !suggestion ? "No suggestion yet."
+    : `Try: ${suggestion.label}.${others.length ? ` Other remedies: ${others.join(", ")}.` : ""}`;
 }

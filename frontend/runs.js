@@ -13,7 +13,7 @@ function timeText(iso) {
 }
 
 function metaText(run) {
-  const parts = [timeText(run.created_at)];
+  const parts = [String(run.id).slice(0, 8), timeText(run.created_at)];
   const p = run.progress;
   if (run.status === "running" && p?.total_steps) parts.push(`step ${p.step} of ${p.total_steps}`);
   if (run.status === "queued" && run.queue_position) parts.push(`position ${run.queue_position}`);
@@ -24,8 +24,12 @@ function metaText(run) {
 }
 
 export class RunsList {
-  /** `onWatch(id)` and `onCompare(id)` are called when the user picks a run. */
-  constructor({ root, errorBox, onWatch, onCompare }) {
+  /**
+   * `onWatch(id)` and `onCompare(id)` are called when the user picks a run, `onList(runs)`
+   * after every poll.
+   */
+  constructor({ root, errorBox, onWatch, onCompare, onList }) {
+    this.onList = onList || (() => {});
     this.root = root;
     this.errorBox = errorBox;
     this.onWatch = onWatch;
@@ -46,6 +50,7 @@ export class RunsList {
     try {
       this.render(await listRuns());
       this.errorBox.hidden = true;
+      this.onList(this.runs);
     } catch (err) {
       this.errorBox.textContent = `Cannot load the runs: ${err.message}`;
       this.errorBox.hidden = false;
@@ -97,6 +102,15 @@ export class RunsList {
     }
   }
 
+  /** Show what a run's socket knows before the next poll does (progress, final status). */
+  patch(run) {
+    const index = this.runs.findIndex((r) => r.id === run?.id);
+    const item = this.items.get(run?.id);
+    if (index < 0 || !item) return;
+    this.runs[index] = { ...this.runs[index], ...run };
+    this.updateItem(item, this.runs[index]);
+  }
+
   createItem(id) {
     const li = document.createElement("li");
     li.className = "run-item";
@@ -126,7 +140,7 @@ export class RunsList {
   updateItem(item, run) {
     item.badge.className = `badge status-${run.status}`;
     item.badge.textContent = run.status;
-    item.name.textContent = runLabel(run);
+    item.name.textContent = run.name || run.config?.name || "unnamed run";
     item.meta.textContent = metaText(run);
     item.compare.setAttribute("aria-label", `Compare with ${runLabel(run)}`);
   }

@@ -25,9 +25,13 @@ function emptyText(live, field) {
 }
 
 export class WatchView {
-  /** `onParentKnown(parentId)` is called once per watched run that has a parent. */
-  constructor({ onParentKnown }) {
+  /**
+   * `onParentKnown(parentId)` is called once per watched run that has a parent;
+   * `onRunUpdate(run)` whenever the watched run's socket changes what is known about it.
+   */
+  constructor({ onParentKnown, onRunUpdate }) {
     this.onParentKnown = onParentKnown;
+    this.onRunUpdate = onRunUpdate;
     this.watched = null;
     this.compared = null;
     this.field = "grad_norms";
@@ -67,14 +71,29 @@ export class WatchView {
     this.renderAll();
   }
 
+  /**
+   * Take what only the list knows from a poll: a queued run's place in the queue moves as
+   * others start, which its socket does not report.
+   */
+  syncFromList(runs) {
+    for (const live of [this.watched, this.compared]) {
+      const listed = live?.run && runs.find((r) => r.id === live.id);
+      if (!listed || live.run.status !== "queued" || listed.status !== "queued") continue;
+      if (listed.queue_position !== live.run.queue_position) {
+        live.run.queue_position = listed.queue_position;
+        live.onChange("run", live);
+      }
+    }
+  }
+
   watchedChanged(part) {
     if (part === "diagnosis") renderDiagnosis(this.watched);
     if (part === "data") {
-      this.scheduler.request("status", () => renderStatus(this.watched));
+      this.scheduler.request("status", () => this.renderWatchedStatus());
       this.requestPlots();
       return;
     }
-    renderStatus(this.watched);
+    this.renderWatchedStatus();
     if (part === "run" || part === "gone") {
       this.requestPlots();
       const parent = this.watched?.run?.parent_id;
@@ -83,6 +102,16 @@ export class WatchView {
         this.onParentKnown(parent);
       }
     }
+  }
+
+  renderWatchedStatus() {
+    renderStatus(this.watched);
+    const live = this.watched;
+    if (!live?.run) return;
+    const last = live.lastStep;
+    const progress = last ? { ...live.run.progress, step: last.step + 1, epoch: last.epoch }
+      : live.run.progress;
+    this.onRunUpdate({ ...live.run, progress });
   }
 
   comparedChanged(part) {
