@@ -29,8 +29,8 @@ def parse_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def validate_config(value: dict[str, Any], max_params: int) -> dict[str, Any]:
-    """A full RunConfig (defaults filled in) as a dict, or InvalidInput.
+def validate_config(value: dict[str, Any], max_params: int) -> RunConfig:
+    """The RunConfig of a parsed body (defaults filled in), or InvalidInput.
 
     Args:
         value: a RunConfig as parsed JSON, fields optional.
@@ -46,4 +46,4 @@ def validate_config(value: dict[str, Any], max_params: int) -> dict[str, Any]:
             "loc": ["model"], "path": "model", "type": "value_error",
             "msg": f"model: this model has {n:,} trainable parameters, more than this server's "
                    f"limit of {max_params:,}; use a smaller depth, width or n_features"}])
-    return config.model_dump(mode="json")
+    return config

@@ -132,14 +132,14 @@ class RunService:
                                  self.settings.max_params)
         return await self._launch(visitor, config, parent_id=run_id)
 
-    async def _launch(self, visitor: Visitor, config: dict[str, Any],
+    async def _launch(self, visitor: Visitor, run_config: RunConfig,
                       parent_id: str | None) -> dict[str, Any]:
         self._check_limits(visitor)
         run_id = new_run_id()
-        steps = total_steps(RunConfig.model_validate(config))
-        row = {"id": run_id, "owner": visitor.id, "name": config["name"], "status": "queued",
+        config = run_config.model_dump(mode="json")
+        row = {"id": run_id, "owner": visitor.id, "name": run_config.name, "status": "queued",
                "config": config, "parent_id": parent_id, "created_at": time.time(),
-               "progress": {"step": 0, "epoch": 0, "total_steps": steps}}
+               "progress": {"step": 0, "epoch": 0, "total_steps": total_steps(run_config)}}
         self.store.insert_run(row)
         self.live[run_id] = LiveRun("queued", dict(row["progress"]),
                                     Thinner(self.settings.history_max_steps))

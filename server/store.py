@@ -13,9 +13,11 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from server.sqlbatch import transaction, write_batch
 from trainer.protocol import append_steps, dumps, empty_history
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ JSON_COLUMNS = ("config", "layers", "progress", "diagnosis")
 RUN_COLUMNS = ("id", "owner", "name", "status", "config", "parent_id", "created_at",
                "started_at", "finished_at", "layers", "progress", "diagnosis", "error")
 ACTIVE = ("queued", "running")
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -114,15 +117,19 @@ class RunStore:
 
     # -- immediate writes ------------------------------------------------------------------
 
-    def _write(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+    def _writing(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the write connection, holding the lock; SQLite errors → StoreError."""
         with self._lock:
             if self._writer is None:
                 raise StoreError("the run database is closed")
             try:
-                return self._writer.execute(sql, params).rowcount
+                return work(self._writer)
             except sqlite3.Error as exc:
                 self.last_error = str(exc)
                 raise _describe(exc) from exc
+
+    def _write(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return self._writing(lambda conn: conn.execute(sql, params).rowcount)
 
     def insert_run(self, run: dict[str, Any]) -> None:
         """Add a new run; `run` has the RUN_COLUMNS (JSON ones as Python values)."""
@@ -140,18 +147,14 @@ class RunStore:
     def delete_run(self, run_id: str) -> bool:
         """Remove a run with its steps and epochs; False if there was none."""
         self.flush()  # so no buffered step of this run lands after the delete
-        with self._lock:
-            if self._writer is None:
-                raise StoreError("the run database is closed")
-            try:
-                with _transaction(self._writer):
-                    for table in ("steps", "epochs"):
-                        self._writer.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-                    n = self._writer.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
-            except sqlite3.Error as exc:
-                self.last_error = str(exc)
-                raise _describe(exc) from exc
-        return n > 0
+
+        def delete(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                for table in ("steps", "epochs"):
+                    conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+                return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
+
+        return self._writing(delete) > 0
 
     def fail_interrupted(self, error: str) -> int:
         """Mark runs a previous process left queued or running as failed; returns how many."""
@@ -175,6 +178,7 @@ class RunStore:
 
     def set_later(self, run_id: str, **fields: Any) -> None:
         """Buffer frequent run columns (progress, diagnosis); only the latest value is written."""
+        assert set(fields) <= set(RUN_COLUMNS), fields
         with self._lock:
             self._fields.setdefault(run_id, {}).update(fields)
 
@@ -197,18 +201,17 @@ class RunStore:
 
     def flush(self) -> None:
         """Write everything buffered in one transaction now."""
-        with self._lock:
+
+        def write(conn: sqlite3.Connection) -> None:
             pending, self._pending = self._pending, []
             fields, self._fields = self._fields, {}
-            if not (pending or fields) or self._writer is None:
-                return
-            try:
-                with _transaction(self._writer):
-                    _write_batch(self._writer, pending, fields)
+            if pending or fields:
+                with transaction(conn):
+                    write_batch(conn, pending, fields, _encode)
                 self.last_error = None
-            except sqlite3.Error as exc:
-                self.last_error = str(exc)
-                raise _describe(exc) from exc
+
+        if self._writer is not None:
+            self._writing(write)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -252,48 +255,6 @@ class RunStore:
         """A run's epoch events, in order."""
         rows = self._query("SELECT data FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
         return [json.loads(r[0]) for r in rows]
-
-
-class _transaction:
-    """BEGIN IMMEDIATE ... COMMIT on an autocommit connection, ROLLBACK on error."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, kind: Any, *_: Any) -> None:
-        if kind is None:
-            try:
-                self.conn.execute("COMMIT")
-                return
-            except sqlite3.Error:
-                self.conn.execute("ROLLBACK")
-                raise
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
-
-
-def _write_batch(conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ...]]],
-                 fields: dict[str, dict[str, Any]]) -> None:
-    sql = {
-        "steps": "INSERT OR REPLACE INTO steps (run_id, step, data) VALUES (?, ?, ?)",
-        "drop": "DELETE FROM steps WHERE run_id = ? AND step = ?",
-        "epochs": "INSERT OR REPLACE INTO epochs (run_id, epoch, data) VALUES (?, ?, ?)",
-    }
-    # Consecutive rows of one kind go in one executemany; order across kinds is kept so a drop
-    # never runs before the insert it undoes.
-    start = 0
-    for i in range(1, len(pending) + 1):
-        if i == len(pending) or pending[i][0] != pending[start][0]:
-            conn.executemany(sql[pending[start][0]], [row for _, row in pending[start:i]])
-            start = i
-    for run_id, values in fields.items():
-        sets = ", ".join(f"{c} = ?" for c in values)
-        params = tuple(_encode(c, v) for c, v in values.items())
-        conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*params, run_id))
 
 
 def _encode(column: str, value: Any) -> Any:
