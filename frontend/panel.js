@@ -55,6 +55,10 @@ function renderProgress(live) {
 
 export function renderStatus(live) {
   $("run-status").textContent = statusText(live);
+  // Screen readers hear each change of status once, not every step of the progress.
+  const announce = $("status-announce");
+  const said = live?.run ? `${live.label}: ${live.run.status}` : "";
+  if (announce.textContent !== said) announce.textContent = said;
   renderProgress(live);
   const run = live?.run;
   $("watch-title").textContent = live ? live.label : "No run watched yet";
