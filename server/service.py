@@ -87,9 +87,10 @@ class RunService:
         """One Run as the visitor sees it."""
         return self.run_json(self.row(run_id), visitor)
 
-    def list(self, visitor: Visitor, limit: int) -> list[dict[str, Any]]:
-        """Runs, newest first."""
-        return [self.run_json(r, visitor) for r in self.store.list_runs(limit)]
+    async def list(self, visitor: Visitor, limit: int) -> list[dict[str, Any]]:
+        """Runs, newest first (read off the loop, as there may be thousands)."""
+        rows = await asyncio.to_thread(self.store.list_runs, limit)
+        return [self.run_json(r, visitor) for r in rows]
 
     def live_snapshot(self, run_id: str, visitor: Visitor) -> dict[str, Any] | None:
         """The snapshot frame of a live run, copied now (call with no await since subscribing)."""

@@ -16,8 +16,9 @@ router = APIRouter(prefix="/api", tags=["meta"])
 
 
 @router.get("/health")
-def health(service: Annotated[RunService, Depends(get_service)]) -> dict[str, Any]:
+async def health(service: Annotated[RunService, Depends(get_service)]) -> dict[str, Any]:
     """Liveness, the executor's workers and queue, and whether the database takes writes."""
+    # async: the executor's state belongs to the event loop, not to a thread-pool thread.
     executor = service.executor.health()
     store_error = service.store.last_error
     return {

@@ -31,15 +31,19 @@ async def create_run(request: Request, service: Service, visitor: Caller) -> Str
     return StrictJSONResponse(run, 201)
 
 
+# Every handler here is `async def`: they read the service's in-memory state, which only the
+# event loop may touch (a plain `def` would run in a thread pool).
+
+
 @router.get("")
-def list_runs(service: Service, visitor: Caller,
-              limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> StrictJSONResponse:
+async def list_runs(service: Service, visitor: Caller,
+                    limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> StrictJSONResponse:
     """Runs, newest first."""
-    return StrictJSONResponse(service.list(visitor, limit))
+    return StrictJSONResponse(await service.list(visitor, limit))
 
 
 @router.get("/{run_id}")
-def get_run(run_id: str, service: Service, visitor: Caller) -> StrictJSONResponse:
+async def get_run(run_id: str, service: Service, visitor: Caller) -> StrictJSONResponse:
     """One run."""
     return StrictJSONResponse(service.get(run_id, visitor))
 
@@ -70,7 +74,7 @@ async def restart_run(run_id: str, request: Request, service: Service,
 
 
 @router.delete("/{run_id}", status_code=204)
-def delete_run(run_id: str, service: Service, visitor: Caller) -> Response:
+async def delete_run(run_id: str, service: Service, visitor: Caller) -> Response:
     """Delete a run that has ended, with its history."""
     service.delete(visitor, run_id)
     return Response(status_code=204)
