@@ -257,3 +257,42 @@ def test_a_dropped_socket_reconnects_without_doubling_steps(page, context):
     x = page.evaluate("document.querySelector('[data-testid=heatmap]').data[0].x")
     assert x == recorded_steps(context, run_id)
     assert page.console.errors == []
+
+
+def test_page_modules_keep_long_runs_bounded_and_the_hash_round_trips(page):
+    page.goto("/")
+    result = page.evaluate("""async () => {
+        const { RunSeries } = await import('/static/series.js');
+        const { parseHash, formatHash } = await import('/static/state.js');
+        const { colourTicks, sharedRange } = await import('/static/heatmap.js');
+        const series = new RunSeries(100);
+        const step = (i) => ({ step: i, epoch: 0, loss: 1 / (i + 1),
+                               grad_norms: [10 ** -(i % 7), 0, null, Infinity] });
+        for (let i = 0; i < 1000; i += 10) {
+            series.append(Array.from({ length: 10 }, (_, k) => step(i + k)));
+        }
+        const steps = series.steps;
+        const thinned = { columns: steps.length, rows: series.z.grad_norms.length,
+                          increasing: steps.every((s, i) => i === 0 || s > steps[i - 1]),
+                          first: series.z.grad_norms.map((row) => row[0]) };
+        series.load({ step: [0, 1], loss: [1, 0.5], grad_norms: [[1, 1e-3], [1, 1e-4]] });
+        return {
+            thinned, reloaded: { steps: series.steps, z: series.z.grad_norms },
+            hash: parseHash(formatHash({ run: 'a1', compare: 'b2' })),
+            empty: parseHash(''),
+            ticks: colourTicks(-6, 0).ticktext,
+            range: sharedRange([[-5.5, -1.2], [-3, 0.4]]),
+        };
+    }""")
+    thinned = result["thinned"]
+    assert 50 <= thinned["columns"] <= 100 and thinned["increasing"]
+    assert thinned["rows"] == 4
+    # log10 of each norm; 0, null and Infinity have no finite logarithm and become gaps.
+    assert thinned["first"] == [0, None, None, None]
+    # A snapshot replaces what was there.
+    assert result["reloaded"] == {"steps": [0, 1], "z": [[0, 0], [-3, -4]]}
+    assert result["hash"] == {"run": "a1", "compare": "b2"}
+    assert result["empty"] == {"run": None, "compare": None}
+    assert result["ticks"] == ["10⁻⁶", "10⁻⁵", "10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰"]
+    assert result["range"] == [-6, 1]
+    assert page.console.errors == []
