@@ -6,10 +6,14 @@ forked copy of TensorFlow's thread pools deadlocks). See docs/architecture.md fo
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue
 import time
+from collections.abc import Callable
 from typing import Any
 
+PARENT_CHECK_SECONDS = 1.0
 WARMUP_CONFIG = {"dataset": {"n_samples": 64, "n_features": 4},
                  "model": {"depth": 2, "width": 4}, "training": {"epochs": 1}}
 
@@ -44,15 +48,35 @@ def serve(worker_id: int, tasks: Any, events: Any, stop_flag: Any) -> None:
     from trainer.job import run_job
 
     events.put((worker_id, None, {"type": "ready", "pid": os.getpid(), "t": time.time()}))
+    parent = multiprocessing.parent_process()
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return  # the server is gone (killed): do not linger as an orphan
+            continue
         if task is None:
             return
         run_id = task["run_id"]
-        stop_flag.value = 0
-
-        def should_stop() -> str | None:
-            return "stopped by request" if stop_flag.value else None
-
+        # The executor clears stop_flag before it hands over a task; clearing it here too
+        # could swallow a stop that arrived in between.
         run_job(task["config"], lambda event, rid=run_id: events.put((worker_id, rid, event)),
-                should_stop, float(task.get("max_seconds", 600.0)))
+                _stop_check(stop_flag, parent), float(task.get("max_seconds", 600.0)))
+
+
+def _stop_check(stop_flag: Any, parent: Any) -> Callable[[], str | None]:
+    """The job's per-step stop poll: the executor's flag, or the server having died."""
+    next_parent_check = [time.monotonic() + PARENT_CHECK_SECONDS]
+
+    def should_stop() -> str | None:
+        if stop_flag.value:
+            return "stopped by request"
+        now = time.monotonic()
+        if parent is not None and now > next_parent_check[0]:
+            next_parent_check[0] = now + PARENT_CHECK_SECONDS
+            if not parent.is_alive():
+                return "the server process died"
+        return None
+
+    return should_stop
