@@ -136,7 +136,9 @@ def test_form_comes_from_the_schema_and_a_preset_fills_it(page, context):
     page.goto("/")
     # Every choice of the schema is offered, e.g. all the activations.
     activation = schema["$defs"]["RemediesConfig"]["properties"]["activation"]
-    options = field(page, "remedies.activation").locator("option").all_inner_texts()
+    select = field(page, "remedies.activation")
+    select.wait_for(state="attached")  # the form is built once /api/schema has answered
+    options = select.locator("option").all_inner_texts()
     assert options == activation["enum"]
     assert field(page, "model.depth").input_value() == str(
         schema["$defs"]["ModelConfig"]["properties"]["depth"]["default"])
