@@ -1,6 +1,7 @@
 """Probe overhead: steps/s of the instrumented run ÷ steps/s of plain `model.fit`, same process.
 
-Both sides train the same architecture on the same data with the same optimizer; the probed
+Both sides train the same architecture on the same batches (the job's own tf.data pipeline)
+with the same optimizer; the probed
 side also streams every step through `StreamCallback` (events collected in memory). Each side
 is warmed up (traced) first and then timed over several alternating rounds; the median is kept.
 """
@@ -15,7 +16,7 @@ import keras
 
 from trainer.config import RunConfig
 from trainer.datasets import make_dataset
-from trainer.job import StreamCallback
+from trainer.job import StreamCallback, _batches
 from trainer.models import LOSSES, build_model, task_of
 
 ROUNDS = 5
@@ -36,8 +37,8 @@ def _steps_per_second(model: keras.Model, data: Any, config: RunConfig, probed: 
     if probed:
         callbacks = [StreamCallback(config, lambda e: None, lambda: None, 1e18, 1e18)]
     start = time.perf_counter()
-    model.fit(data.x_train, data.y_train, epochs=EPOCHS, batch_size=config.training.batch_size,
-              verbose=0, callbacks=callbacks, shuffle=True)
+    model.fit(_batches(data, config), epochs=EPOCHS, verbose=0, callbacks=callbacks,
+              shuffle=False)
     steps = EPOCHS * -(-len(data.x_train) // config.training.batch_size)
     return steps / (time.perf_counter() - start)
 

@@ -115,3 +115,14 @@ def test_nan_ends_the_run_diverged_keeping_the_history_up_to_there():
 def test_a_broken_config_fails_with_the_error_instead_of_raising():
     rec = run({"model": {"depth": "deep"}})
     assert rec.status == "failed" and "model.depth" in rec.finished["error"]
+
+
+def test_batches_are_reshuffled_every_epoch_and_reproducible_by_seed():
+    # With a negligible learning rate the weights stay put, so equal losses at step i and
+    # i + steps_per_epoch would mean the same batch order in both epochs.
+    config = {"training": {"epochs": 2, "optimizer": "sgd", "learning_rate": 1e-9}}
+    first, again = run(config), run(config)
+    epoch0 = [s["loss"] for s in first.steps[:25]]
+    epoch1 = [s["loss"] for s in first.steps[25:]]
+    assert sum(abs(a - b) > 1e-6 for a, b in zip(epoch0, epoch1)) > 20
+    assert [s["loss"] for s in again.steps] == [s["loss"] for s in first.steps]

@@ -10,10 +10,11 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from trainer import protocol
 from trainer.config import RunConfig, steps_per_epoch, total_steps
-from trainer.datasets import make_dataset
+from trainer.datasets import Dataset, make_dataset
 from trainer.diagnose import WINDOW, diagnose
 from trainer.models import build_model, describe_layers
 from trainer.probe import PROBE_KEY
@@ -126,6 +127,18 @@ class StreamCallback(keras.callbacks.Callback):
         self.update_diagnosis(force=True)
 
 
+def _batches(data: Dataset, config: RunConfig) -> tf.data.Dataset:
+    """Training batches in a new order every epoch, the same orders for the same seed.
+
+    (Keras's own `shuffle=True` on arrays draws the same permutation every epoch once a global
+    seed is set, so a run would see identical batches each epoch.)
+    """
+    return (tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
+            .shuffle(len(data.x_train), seed=config.seed, reshuffle_each_iteration=True)
+            .batch(config.training.batch_size)
+            .prefetch(2))
+
+
 def _train(config: RunConfig, emit: Emit, should_stop: ShouldStop, max_seconds: float,
            started_at: float) -> Outcome | None:
     data = make_dataset(config)
@@ -133,9 +146,9 @@ def _train(config: RunConfig, emit: Emit, should_stop: ShouldStop, max_seconds: 
     emit(protocol.started(describe_layers(model), total_steps(config),
                           steps_per_epoch(config), time.time()))
     callback = StreamCallback(config, emit, should_stop, started_at + max_seconds, max_seconds)
-    model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-              epochs=config.training.epochs, batch_size=config.training.batch_size,
-              shuffle=True, verbose=0, callbacks=[callback])
+    model.fit(_batches(data, config), validation_data=(data.x_val, data.y_val),
+              epochs=config.training.epochs, verbose=0, callbacks=[callback],
+              shuffle=False)  # _batches shuffles
     callback.flush()
     if callback.outcome is None or callback.outcome.status == "diverged":
         callback.update_diagnosis()

@@ -9,7 +9,9 @@ TF-free. Every event is a plain JSON-able dict with a "type":
 - ``finished``: ``{"type", "status", "error"}``: the last event of every job
 
 A Step is ``{"step", "epoch", "loss", "t", "grad_norms", "clipped_grad_norms"?, "weight_norms",
-"update_ratios"}`` (CONTRACT §5), plus the optional fields the trainer adds later.
+"update_ratios", "output_grad_norms", "time_grad_norms"?}``: CONTRACT §5 plus two extensions,
+``output_grad_norms`` (‖∂L/∂ layer output‖ per layer) and, for sequence models on every tenth
+step, ``time_grad_norms`` (‖∂L/∂x_t‖ for each input time step t).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ DIAGNOSIS_STATES = ("healthy", "vanishing", "exploding", "diverged", "unknown")
 LAYER_FIELDS = ("grad_norms", "clipped_grad_norms", "weight_norms", "update_ratios",
                 "output_grad_norms")
 SCALAR_FIELDS = ("step", "epoch", "loss", "t")
+# Per-step lists over time steps (sequence models only, on every TIME_VIEW_EVERY-th step).
+SEQUENCE_FIELDS = ("time_grad_norms",)
 
 
 def started(layers: list[dict[str, Any]], total_steps: int, steps_per_epoch: int,
@@ -78,11 +82,11 @@ def dumps(value: Any) -> str:
 
 def empty_history() -> dict[str, list[Any]]:
     """A History (CONTRACT §5): the Step fields as parallel lists."""
-    return {k: [] for k in SCALAR_FIELDS + LAYER_FIELDS}
+    return {k: [] for k in SCALAR_FIELDS + LAYER_FIELDS + SEQUENCE_FIELDS}
 
 
 def append_steps(history: dict[str, list[Any]], items: list[dict[str, Any]]) -> None:
     """Append Step records to a History in place; a field a step lacks is stored as None."""
     for item in items:
-        for key in SCALAR_FIELDS + LAYER_FIELDS:
+        for key in SCALAR_FIELDS + LAYER_FIELDS + SEQUENCE_FIELDS:
             history[key].append(item.get(key))
