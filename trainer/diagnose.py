@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from trainer.config import RunConfig
+from trainer.explain import remedy_why, why
 
 VANISHING_RATIO = 1e-2
 TIME_VANISHING_RATIO = 1e-6
@@ -43,7 +44,7 @@ def _sup(value: float) -> str:
 
 
 def _suggest(label: str, **sections: dict[str, Any]) -> dict[str, Any]:
-    return {"label": label, "overrides": sections}
+    return {"label": label, "overrides": sections, "why": remedy_why(sections)}
 
 
 def _vanishing_suggestions(config: RunConfig) -> list[dict[str, Any]]:
@@ -92,9 +93,9 @@ def _ratio(first: np.ndarray, last: np.ndarray) -> float | None:
     return float(np.median(first[ok] / last[ok]))
 
 
-def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: list[float | None],
+def _diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: list[float | None],
              time_ratios: list[float | None] | None = None) -> dict[str, Any]:
-    """Diagnose from the most recent steps.
+    """The state, ratio, message and suggestions (see `diagnose`).
 
     Args:
         config: the run's config (decides which remedies to suggest).
@@ -153,3 +154,19 @@ def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: li
     return {"state": "healthy", "ratio": ratio, "time_ratio": across, "suggestions": [],
             "message": f"Gradients flow: layer 1's gradient is {ratio:.2g} times the output "
                        f"layer's, so every layer learns at a comparable pace."}
+
+
+def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: list[float | None],
+             time_ratios: list[float | None] | None = None) -> dict[str, Any]:
+    """Diagnose from the most recent steps, with a "why" paragraph using this run's numbers.
+
+    Args:
+        config: the run's config (decides which remedies to suggest).
+        grad_norms: per-step lists of per-layer gradient norms, oldest first.
+        losses: per-step losses, parallel to grad_norms.
+        time_ratios: for sequence models, per recent step ‖∂L/∂x_1‖ / ‖∂L/∂x_T‖.
+    """
+    result = _diagnose(config, grad_norms, losses, time_ratios)
+    n_layers = len(grad_norms[-1]) if grad_norms else 0
+    result["why"] = why(result["state"], config, result.get("ratio"), n_layers)
+    return result
