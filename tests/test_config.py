@@ -73,3 +73,11 @@ def test_deep_merge_keeps_siblings():
     assert merged["remedies"]["batch_norm"] is True
     assert merged["remedies"]["activation"] == "relu"
     assert base["remedies"]["batch_norm"] is False
+
+
+def test_mlp_only_remedies_are_refused_for_rnns():
+    base = {"dataset": {"name": "adding"}, "model": {"arch": "rnn"}}
+    [err] = errors_of({**base, "remedies": {"batch_norm": True}})
+    assert "layer_norm" in err["msg"]
+    [err] = errors_of({**base, "remedies": {"residual": True}})
+    assert "mlp architecture only" in err["msg"]

@@ -142,6 +142,12 @@ class RunConfig(_Section):
             raise ValueError(
                 "model.arch 'rnn' needs a sequence dataset: use dataset.name 'adding'"
             )
+        if self.model.arch == "rnn" and (self.remedies.batch_norm or self.remedies.residual):
+            which = "batch_norm" if self.remedies.batch_norm else "residual"
+            raise ValueError(
+                f"remedies.{which} applies to the mlp architecture only; for an rnn use "
+                "remedies.layer_norm, or an lstm or gru cell"
+            )
         n = trainable_params(self)
         if n > MAX_TRAINABLE_PARAMS:
             raise ValueError(
