@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +80,47 @@ def _stop(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(5)
+
+
+class _PortalTransport(httpx.BaseTransport):
+    """Sync httpx requests to an ASGI app running on a portal's event loop."""
+
+    def __init__(self, portal: BlockingPortal, app: Any) -> None:
+        self.portal = portal
+        self.asgi = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def call() -> httpx.Response:
+            response = await self.asgi.handle_async_request(request)
+            body = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+        return self.portal.call(call)
+
+
+@contextlib.contextmanager
+def app_client(data_dir: Path, **settings: Any) -> Iterator[httpx.Client]:
+    """The app in this process (no subprocess, no port), lifespan run; one visitor's cookie jar.
+
+    Args:
+        data_dir: GRADWATCH_DATA_DIR.
+        **settings: Settings fields, e.g. max_params=100_000; workers defaults to 0 (no
+            TensorFlow: runs stay queued).
+    """
+    from server.app import create_app
+    from server.settings import Settings
+
+    app = create_app(Settings(**{"data_dir": data_dir, "workers": 0, **settings}))
+    with start_blocking_portal() as portal:
+        lifespan = app.router.lifespan_context(app)
+        portal.call(lifespan.__aenter__)
+        try:
+            with httpx.Client(transport=_PortalTransport(portal, app),
+                              base_url="http://testserver") as http:
+                http.app = app
+                yield http
+        finally:
+            portal.call(lifespan.__aexit__, None, None, None)
 
 
 def client(url: str, **kwargs: Any) -> httpx.Client:
