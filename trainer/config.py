@@ -24,6 +24,12 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 ARCHS = ("mlp", "rnn")
 CELLS = ("simple_rnn", "lstm", "gru")
 
+# The page greys out a field whose `x-applies-when` does not hold: a list of alternatives, each a
+# {"section.field": [values]} that must all match (JSON-schema extension keyword).
+def _applies(*alternatives: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    return {"x-applies-when": [{k: list(v) for k, v in alt.items()} for alt in alternatives]}
+
+
 DIGITS_SAMPLES = 1797  # what sklearn.datasets.load_digits ships
 VALIDATION_FRACTION = 0.2
 MAX_TRAINABLE_PARAMS = 5_000_000
@@ -46,11 +52,15 @@ class DatasetConfig(_Section):
     n_samples: int = Field(1000, ge=16, le=50_000, description="Number of examples "
                            "(digits has at most 1797).")
     n_features: int = Field(100, ge=1, le=4096, description="Input width of the random "
-                            "dataset; the 2-D problems have 2, digits 64, adding 2 per step.")
+                            "dataset; the 2-D problems have 2, digits 64, adding 2 per step.",
+                            json_schema_extra=_applies({"dataset.name": ("random",)}))
     noise: float = Field(0.1, ge=0.0, le=10.0, description="Noise added to the toy problems' "
-                         "points (standard deviation).")
+                         "points (standard deviation).",
+                         json_schema_extra=_applies(
+                             {"dataset.name": ("spirals", "circles", "moons", "xor")}))
     seq_len: int = Field(50, ge=2, le=500, description="Time steps of an adding-problem "
-                         "sequence: the longer, the further the gradient must travel back.")
+                         "sequence: the longer, the further the gradient must travel back.",
+                         json_schema_extra=_applies({"dataset.name": SEQUENCE_DATASETS}))
 
 
 class ModelConfig(_Section):
@@ -61,10 +71,14 @@ class ModelConfig(_Section):
     depth: int = Field(1, ge=1, le=64, description="Hidden layers (mlp) or stacked recurrent "
                        "layers (rnn). Vanishing and exploding grow with depth.")
     width: int = Field(64, ge=1, le=1024, description="Units per hidden layer.")
-    cell: Literal[CELLS] = Field("simple_rnn", description="Recurrent cell (rnn only). LSTM "
-                                 "and GRU carry their state through gates with an additive "
-                                 "path, so the gradient across time decays far less than a "
-                                 "SimpleRNN's.")
+    cell: Literal[CELLS] = Field("simple_rnn", description="Recurrent cell (rnn only). A "
+                                 "SimpleRNN multiplies the gradient by its recurrent Jacobian "
+                                 "at every time step back, so it vanishes or explodes across "
+                                 "time (Pascanu et al. 2013); LSTM (Hochreiter & Schmidhuber "
+                                 "1997) and GRU (Cho et al. 2014) update their state "
+                                 "additively through gates, so the gradient across time "
+                                 "decays far less.",
+                                 json_schema_extra=_applies({"model.arch": ("rnn",)}))
 
 
 class RemediesConfig(_Section):
@@ -78,29 +92,47 @@ class RemediesConfig(_Section):
         "large (std 1) makes them explode. zeros makes every unit identical.",
     )
     init_std: float = Field(0.05, gt=0.0, le=100.0, description="Scale of random_normal "
-                            "(standard deviation) and random_uniform (±limit).")
+                            "(standard deviation) and random_uniform (±limit). A fixed scale "
+                            "ignores the layer's width: with ReLU each layer multiplies the "
+                            "signal by about std·√(width/2), so std 1 at width 32 gives about "
+                            "4 per layer and explodes, and a tiny std vanishes. Larger weights "
+                            "make explosion worse, not better (He et al. 2015).",
+                            json_schema_extra=_applies(
+                                {"remedies.initializer": ("random_normal", "random_uniform")}))
     activation: Literal[ACTIVATIONS] = Field(
         "relu",
-        description="Non-linearity of the hidden layers. Each layer multiplies the gradient by "
-        "the activation's slope: sigmoid's is at most 0.25, so it vanishes with depth; ReLU's "
-        "is 1 where a unit is active (no help against exploding, and units can die).",
+        description="Non-linearity of the hidden layers (and of a SimpleRNN). Each layer "
+        "multiplies the gradient by the activation's slope: sigmoid's is at most 0.25, so a "
+        "deep sigmoid stack vanishes (Glorot & Bengio 2010); ReLU's is 1 where a unit is "
+        "active, which helps against vanishing (Glorot, Bordes & Bengio 2011) but not against "
+        "exploding, and units that never activate pass no gradient.",
+        json_schema_extra=_applies({"model.arch": ("mlp",)}, {"model.cell": ("simple_rnn",)}),
     )
     regularizer: Literal[REGULARIZERS] = Field(
         "none",
-        description="L1/L2 penalties pull the weights towards zero. They shrink the weights "
-        "and can curb their growth, but are no direct cure for vanishing or exploding.",
+        description="L1/L2 penalties (weight decay, Krogh & Hertz 1992) pull the weights "
+        "towards zero. They shrink the weights (they never increase them) and can curb their "
+        "growth, but are no direct cure for vanishing or exploding: watch the weight-norm view.",
     )
-    l1: float = Field(0.0, ge=0.0, le=1.0, description="L1 factor (with l1 or l1_l2).")
-    l2: float = Field(0.0, ge=0.0, le=1.0, description="L2 factor (with l2 or l1_l2).")
+    l1: float = Field(0.0, ge=0.0, le=1.0, description="L1 factor (with l1 or l1_l2): the "
+                      "penalty l1·Σ|w| pushes every weight towards zero by the same amount.",
+                      json_schema_extra=_applies({"remedies.regularizer": ("l1", "l1_l2")}))
+    l2: float = Field(0.0, ge=0.0, le=1.0, description="L2 factor (with l2 or l1_l2): the "
+                      "penalty l2·Σw² shrinks every weight in proportion to its size.",
+                      json_schema_extra=_applies({"remedies.regularizer": ("l2", "l1_l2")}))
     batch_norm: bool = Field(False, description="Batch normalization (Ioffe & Szegedy 2015) "
                              "re-centres and re-scales each hidden layer's input over the "
                              "batch, keeping activations out of saturation and each layer's "
-                             "gain near 1.")
-    layer_norm: bool = Field(False, description="Layer normalization normalizes each example "
-                             "over its units; it works for any batch size and for RNNs.")
+                             "gain near 1 (mlp only).",
+                             json_schema_extra=_applies({"model.arch": ("mlp",)}))
+    layer_norm: bool = Field(False, description="Layer normalization (Ba, Kiros & Hinton "
+                             "2016) re-centres and re-scales each example over its units, "
+                             "which like batch norm keeps units out of saturation and each "
+                             "layer's gain near 1; it works for any batch size and for RNNs.")
     residual: bool = Field(False, description="Residual connections (He et al. 2016) add each "
                            "hidden block's input to its output, giving the gradient an "
-                           "identity path around every layer.")
+                           "identity path around every layer (mlp only).",
+                           json_schema_extra=_applies({"model.arch": ("mlp",)}))
     clipping: Literal[CLIPPINGS] = Field(
         "none",
         description="Gradient clipping (Pascanu et al. 2013) bounds the size of the update "
@@ -108,7 +140,11 @@ class RemediesConfig(_Section):
         "(Keras clipnorm); global_norm: all together (global_clipnorm); value: each element "
         "(clipvalue).",
     )
-    clip_value: float = Field(1.0, gt=0.0, le=1e6, description="Clipping threshold.")
+    clip_value: float = Field(1.0, gt=0.0, le=1e6, description="Clipping threshold: with "
+                              "norm or global_norm the gradient's norm is capped at this "
+                              "value, with value each element at ±this value.",
+                              json_schema_extra=_applies(
+                                  {"remedies.clipping": CLIPPINGS[1:]}))
 
 
 class TrainingConfig(_Section):
@@ -116,7 +152,8 @@ class TrainingConfig(_Section):
 
     optimizer: Literal[OPTIMIZERS] = Field("adam", description="sgd, momentum (SGD with "
                                            "momentum 0.9), adam, rmsprop.")
-    learning_rate: float = Field(0.001, gt=0.0, le=10.0, description="Step size.")
+    learning_rate: float = Field(0.001, gt=0.0, le=10.0, description="Step size: it scales "
+                                 "every update, not the gradient itself.")
     epochs: int = Field(20, ge=1, le=500, description="Passes over the training data.")
     batch_size: int = Field(32, ge=1, le=4096, description="Examples per optimizer step.")
 
