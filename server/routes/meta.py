@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from server.openapi import Health, Preset
 from server.routes.deps import get_service
 from server.service import RunService
 from trainer.config import RunConfig
@@ -15,8 +16,8 @@ from trainer.presets import PRESETS
 router = APIRouter(prefix="/api", tags=["meta"])
 
 
-@router.get("/health")
-async def health(service: Annotated[RunService, Depends(get_service)]) -> dict[str, Any]:
+@router.get("/health", response_model=Health)
+async def health(service: Annotated[RunService, Depends(get_service)]) -> Any:
     """Liveness, the executor's workers and queue, and whether the database takes writes."""
     # async: the executor's state belongs to the event loop, not to a thread-pool thread.
     executor = service.executor.health()
@@ -30,8 +31,8 @@ async def health(service: Annotated[RunService, Depends(get_service)]) -> dict[s
     }
 
 
-@router.get("/presets")
-def presets() -> list[dict[str, Any]]:
+@router.get("/presets", response_model=list[Preset])
+def presets() -> Any:
     """Named RunConfigs that each show a phenomenon or its remedy."""
     return PRESETS
 

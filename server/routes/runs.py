@@ -10,21 +10,19 @@ from starlette.responses import Response
 from server.errors import StrictJSONResponse
 from server.export import history_csv
 from server.identity import Visitor
+from server.openapi import History, Run, answers, request_body
 from server.routes.deps import get_service, get_visitor
 from server.service import RunService
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 Service = Annotated[RunService, Depends(get_service)]
 Caller = Annotated[Visitor, Depends(get_visitor)]
-RUN_CONFIG_BODY: dict[str, Any] = {"requestBody": {"required": False, "content": {
-    "application/json": {"schema": {"type": "object", "description":
-                                    "A RunConfig (its schema: GET /api/schema)."}}}}}
-PARTIAL_BODY: dict[str, Any] = {"requestBody": {"required": False, "content": {
-    "application/json": {"schema": {"type": "object", "description":
-                                    "A partial RunConfig merged over the run's config."}}}}}
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {
+    "schema": {"type": "string"}}}, "description": "JSON by default; CSV with format=csv."}}
 
 
-@router.post("", status_code=201, openapi_extra=RUN_CONFIG_BODY)
+@router.post("", status_code=201, response_model=Run, responses=answers(413, 422, 429, 503),
+             openapi_extra=request_body("A RunConfig; every field is optional."))
 async def create_run(request: Request, service: Service, visitor: Caller) -> StrictJSONResponse:
     """Queue a run of the RunConfig in the body (every field optional)."""
     run = await service.create(visitor, await request.body())
@@ -35,20 +33,20 @@ async def create_run(request: Request, service: Service, visitor: Caller) -> Str
 # event loop may touch (a plain `def` would run in a thread pool).
 
 
-@router.get("")
+@router.get("", response_model=list[Run], responses=answers(422))
 async def list_runs(service: Service, visitor: Caller,
                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> StrictJSONResponse:
     """Runs, newest first."""
     return StrictJSONResponse(await service.list(visitor, limit))
 
 
-@router.get("/{run_id}")
+@router.get("/{run_id}", response_model=Run, responses=answers(404))
 async def get_run(run_id: str, service: Service, visitor: Caller) -> StrictJSONResponse:
     """One run."""
     return StrictJSONResponse(service.get(run_id, visitor))
 
 
-@router.get("/{run_id}/metrics")
+@router.get("/{run_id}/metrics", response_model=History, responses={**CSV, **answers(404, 422)})
 async def get_metrics(run_id: str, service: Service,
                       format: Literal["json", "csv"] = "json") -> Response:
     """The run's whole recorded History, as JSON or as CSV (one row per recorded step)."""
@@ -59,13 +57,16 @@ async def get_metrics(run_id: str, service: Service,
                     headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'})
 
 
-@router.post("/{run_id}/stop", status_code=202)
+@router.post("/{run_id}/stop", status_code=202, response_model=Run,
+             responses=answers(403, 404, 409))
 async def stop_run(run_id: str, service: Service, visitor: Caller) -> StrictJSONResponse:
     """Stop a queued or running run (its owner or the admin)."""
     return StrictJSONResponse(await service.stop(visitor, run_id), 202)
 
 
-@router.post("/{run_id}/restart", status_code=201, openapi_extra=PARTIAL_BODY)
+@router.post("/{run_id}/restart", status_code=201, response_model=Run,
+             responses=answers(404, 413, 422, 429, 503),
+             openapi_extra=request_body("A partial RunConfig, deep-merged over the run's."))
 async def restart_run(run_id: str, request: Request, service: Service,
                       visitor: Caller) -> StrictJSONResponse:
     """A new run of the caller's: this run's config with the body deep-merged over it."""
@@ -73,7 +74,8 @@ async def restart_run(run_id: str, request: Request, service: Service,
     return StrictJSONResponse(run, 201)
 
 
-@router.delete("/{run_id}", status_code=204)
+@router.delete("/{run_id}", status_code=204, response_class=Response,
+               responses=answers(403, 404, 409))
 async def delete_run(run_id: str, service: Service, visitor: Caller) -> Response:
     """Delete a run that has ended, with its history."""
     service.delete(visitor, run_id)
