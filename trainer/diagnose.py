@@ -94,16 +94,8 @@ def _ratio(first: np.ndarray, last: np.ndarray) -> float | None:
 
 
 def _diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: list[float | None],
-             time_ratios: list[float | None] | None = None) -> dict[str, Any]:
-    """The state, ratio, message and suggestions (see `diagnose`).
-
-    Args:
-        config: the run's config (decides which remedies to suggest).
-        grad_norms: per-step lists of per-layer gradient norms, oldest first.
-        losses: per-step losses, parallel to grad_norms.
-        time_ratios: for sequence models, per recent step ‖∂L/∂x_1‖ / ‖∂L/∂x_T‖: how much
-            of the gradient reaching the last time step still reaches the first.
-    """
+              time_ratios: list[float | None] | None) -> dict[str, Any]:
+    """The state, ratio, message and suggestions; arguments as for `diagnose`."""
     rows = grad_norms[-WINDOW:]
     if not rows:
         return {"state": "unknown", "ratio": None, "message": "No steps yet.",
@@ -164,7 +156,8 @@ def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: li
         config: the run's config (decides which remedies to suggest).
         grad_norms: per-step lists of per-layer gradient norms, oldest first.
         losses: per-step losses, parallel to grad_norms.
-        time_ratios: for sequence models, per recent step ‖∂L/∂x_1‖ / ‖∂L/∂x_T‖.
+        time_ratios: for sequence models, per recent step ‖∂L/∂x_1‖ / ‖∂L/∂x_T‖: how much
+            of the gradient reaching the last time step still reaches the first.
     """
     result = _diagnose(config, grad_norms, losses, time_ratios)
     n_layers = len(grad_norms[-1]) if grad_norms else 0
