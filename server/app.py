@@ -50,10 +50,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     service = RunService(settings, store, Hub(), executor)
     app.state.service = service
     await executor.start(service.on_event)
+    await service.retention.start()
     try:
         yield
     finally:
         await executor.close()
+        await service.retention.close()
         store.close()
 
 

@@ -97,6 +97,7 @@ class RunEvents:
             live.status = status
             del self.service.live[run_id]
             self._publish_status(run_id, status, error)
+            self.service.retention.soon()
 
     def _publish_status(self, run_id: str, status: str, error: str | None) -> None:
         # The run frame first, so the status frame stays the last frame of a finished run.

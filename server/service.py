@@ -19,6 +19,7 @@ from server.executors.base import Executor
 from server.hub import GONE_CODE, Hub
 from server.identity import Visitor
 from server.inputs import parse_object, validate_config
+from server.retention import Retention
 from server.runevents import RunEvents
 from server.settings import Settings
 from server.store import ACTIVE, RunStore
@@ -54,6 +55,7 @@ class RunService:
         self.executor = executor
         self.live: dict[str, LiveRun] = {}
         self.on_event = RunEvents(self).on_event
+        self.retention = Retention(store, hub, settings.keep_runs, settings.keep_days)
 
     # -- views -----------------------------------------------------------------------------
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_sockets_per_visitor: int = Field(20, ge=1)
     # Recorded steps kept per run; past it the history is thinned (see server/thinning.py).
     history_max_steps: int = Field(20000, ge=16)
+    # Retention of finished runs (with their history); 0 turns a limit off.
+    keep_runs: int = Field(1000, ge=0)
+    keep_days: float = Field(0, ge=0)
 
     @property
     def db_path(self) -> Path:

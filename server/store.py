@@ -244,6 +244,19 @@ class RunStore:
         """Runs waiting for a worker."""
         return self._query("SELECT COUNT(*) FROM runs WHERE status = 'queued'")[0][0]
 
+    def expired_runs(self, keep: int, finished_before: float | None) -> list[str]:
+        """Runs that ended before the latest `keep` to end (0: no such limit), or before a time."""
+        ended = "status NOT IN ('queued', 'running')"
+        rows = []
+        if keep > 0:
+            rows += self._query(f"SELECT id FROM runs WHERE {ended} ORDER BY "
+                                "COALESCE(finished_at, created_at) DESC, rowid DESC "
+                                "LIMIT -1 OFFSET ?", (keep,))
+        if finished_before is not None:
+            rows += self._query(f"SELECT id FROM runs WHERE {ended} AND "
+                                "COALESCE(finished_at, created_at) < ?", (finished_before,))
+        return list(dict.fromkeys(r[0] for r in rows))
+
     def history(self, run_id: str) -> dict[str, list[Any]]:
         """A run's recorded steps as a History (CONTRACT §5)."""
         rows = self._query("SELECT data FROM steps WHERE run_id = ? ORDER BY step", (run_id,))
