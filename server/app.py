@@ -47,7 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if interrupted:
         log.warning("%d runs were %s", interrupted, INTERRUPTED)
     executor = make_executor(settings)
-    service = RunService(settings, store, Hub(), executor)
+    service = RunService(settings, store, Hub(max_bytes=settings.viewer_max_bytes), executor)
     app.state.service = service
     await executor.start(service.on_event)
     await service.retention.start()

@@ -29,17 +29,21 @@ class Subscriber:
         self.max_bytes = max_bytes
         self.close_code: int | None = None
         self.close_reason = ""
-        self._frames: deque[tuple[str, str]] = deque()  # (type, text)
+        # [type, texts]: a frame waiting to be sent; a merged metrics frame keeps the frames
+        # it was merged from and joins them once, when sent (merging stays O(1) per frame, so
+        # a stalled viewer costs the event loop no more than a healthy one).
+        self._frames: deque[list[Any]] = deque()
         self._bytes = 0
         self._ready = asyncio.Event()
+        self._closed = asyncio.Event()
 
     def offer(self, kind: str, text: str) -> None:
         """Queue an encoded frame, merging or replacing waiting ones when the queue is full."""
         if self.close_code is not None:
             return
         if len(self._frames) < self.max_frames or not self._squeeze(kind, text):
-            self._frames.append((kind, text))
-            self._bytes += len(text)
+            self._frames.append([kind, [text]])
+        self._bytes += len(text)
         if self._bytes > self.max_bytes:
             self.close(EVICTED_CODE, "this viewer fell too far behind; reconnect for a snapshot")
         self._ready.set()
@@ -47,16 +51,13 @@ class Subscriber:
     def _squeeze(self, kind: str, text: str) -> bool:
         """Fold a frame into one already waiting; False if it has to be queued after all."""
         for i in range(len(self._frames) - 1, -1, -1):
-            waiting_kind, waiting = self._frames[i]
+            waiting_kind, texts = self._frames[i]
             if kind == "metrics" and waiting_kind == "metrics":
-                # Both are '{"type":"metrics","items":[...]}' from dumps: join the item lists.
-                merged = waiting[:-2] + "," + text[len(METRICS_PREFIX):]
-                self._frames[i] = (kind, merged)
-                self._bytes += len(merged) - len(waiting)
+                texts.append(text)
                 return True
             if kind in REPLACEABLE and waiting_kind == kind:
                 del self._frames[i]
-                self._bytes -= len(waiting)
+                self._bytes -= sum(map(len, texts))
                 return False
         return False
 
@@ -67,6 +68,11 @@ class Subscriber:
             self._frames.clear()
             self._bytes = 0
         self._ready.set()
+        self._closed.set()
+
+    async def wait_closed(self) -> None:
+        """Return once the subscriber is closed (evicted, or its run deleted)."""
+        await self._closed.wait()
 
     async def get(self) -> str | None:
         """The next frame to send, or None once the subscriber is closed."""
@@ -77,9 +83,12 @@ class Subscriber:
             await self._ready.wait()
         if self.close_code is not None:
             return None
-        _, text = self._frames.popleft()
-        self._bytes -= len(text)
-        return text
+        _, texts = self._frames.popleft()
+        self._bytes -= sum(map(len, texts))
+        if len(texts) == 1:
+            return texts[0]
+        # Each text is '{"type":"metrics","items":[...]}' from dumps: join the item lists.
+        return METRICS_PREFIX + ",".join(t[len(METRICS_PREFIX):-2] for t in texts) + "]}"
 
     def pending(self) -> int:
         """Frames waiting to be sent."""

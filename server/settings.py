@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_run_seconds: float = Field(600, gt=0)
     max_body_bytes: int = Field(65536, ge=1024)
     max_sockets_per_visitor: int = Field(20, ge=1)
+    # A viewer whose unsent frames pass this many bytes is disconnected (see server/hub.py).
+    viewer_max_bytes: int = Field(16 * 2**20, ge=65536)
     # Recorded steps kept per run; past it the history is thinned (see server/thinning.py).
     history_max_steps: int = Field(20000, ge=16)
     # Retention of finished runs (with their history); 0 turns a limit off.

@@ -17,6 +17,7 @@ from server.service import RunService
 from trainer.protocol import dumps
 
 router = APIRouter()
+CLOSE_GRACE_SECONDS = 5.0
 
 
 @router.websocket("/ws/runs/{run_id}")
@@ -63,10 +64,17 @@ async def _pump(websocket: WebSocket, sub: Subscriber) -> None:
     """Send the subscriber's frames until the client leaves or the hub closes it."""
     sender = asyncio.create_task(_send_frames(websocket, sub))
     receiver = asyncio.create_task(_until_disconnect(websocket))
+    closed = asyncio.create_task(sub.wait_closed())
     try:
-        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({sender, receiver, closed}, return_when=asyncio.FIRST_COMPLETED)
+        if closed.done() and not sender.done():
+            # Evicted (or the run deleted): the sender closes the socket itself, unless it is
+            # stuck on a client that stopped reading; then give up on it after a grace period
+            # and let the server drop the connection.
+            await asyncio.wait({sender, receiver}, timeout=CLOSE_GRACE_SECONDS,
+                               return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (sender, receiver):
+        for task in (sender, receiver, closed):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
