@@ -91,6 +91,7 @@ class ExecutorHealth(_Open):
     workers: int
     busy: int
     queued: int
+    pids: list[int] = Field([], description="Local worker processes' ids.")
 
 
 class StoreHealth(BaseModel):
@@ -100,6 +101,7 @@ class StoreHealth(BaseModel):
 
 class Health(BaseModel):
     ok: bool
+    pid: int = Field(description="The server's process id (for memory monitoring).")
     executor: ExecutorHealth
     store: StoreHealth
     live_runs: int

@@ -79,6 +79,8 @@ def test_a_run_reports_its_events_in_order() -> None:
         steps = [it["step"] for e in rec.of("r1") if e["type"] == "metrics" for it in e["items"]]
         assert steps == [0, 1]
         health = executor.health()
+        (pid,) = health.pop("pids")
+        assert pid == next(iter(executor._workers.values())).process.pid
         assert health == {"kind": "local", "state": "ok", "workers": 1, "ready": 1, "busy": 0,
                           "queued": 0}
 

@@ -54,7 +54,11 @@ def serve(worker_id: int, tasks: Any, events: Any, stop_flag: Any) -> None:
             task = tasks.get(timeout=PARENT_CHECK_SECONDS)
         except queue.Empty:
             if parent is not None and not parent.is_alive():
-                return  # the server is gone (killed): do not linger as an orphan
+                # The server is gone (killed): do not linger as an orphan. Nobody reads
+                # `events` any more, so exit without waiting for its feeder thread, which
+                # may be blocked writing into a full pipe.
+                events.cancel_join_thread()
+                return
             continue
         if task is None:
             return

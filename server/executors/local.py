@@ -93,8 +93,9 @@ class LocalExecutor(Executor):
             state = "starting"
         else:
             state = "degraded"
+        pids = [w.process.pid for w in self._workers.values() if w.died_at is None]
         return {"kind": self.kind, "state": state, "workers": len(states), "ready": ready,
-                "busy": busy, "queued": len(self._queue)}
+                "busy": busy, "queued": len(self._queue), "pids": pids}
 
     async def close(self) -> None:
         self._closing = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ async def health(service: Annotated[RunService, Depends(get_service)]) -> Any:
     store_error = service.store.last_error
     return {
         "ok": executor["state"] != "degraded" and store_error is None,
+        "pid": os.getpid(),
         "executor": executor,
         "store": {"state": "error" if store_error else "ok", "error": store_error},
         "live_runs": len(service.live),
