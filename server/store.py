@@ -129,7 +129,9 @@ class RunStore:
                 raise _describe(exc) from exc
 
     def _write(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        return self._writing(lambda conn: conn.execute(sql, params).rowcount)
+        count = self._writing(lambda conn: conn.execute(sql, params).rowcount)
+        self.last_error = None  # a write went through: the database takes writes again
+        return count
 
     def insert_run(self, run: dict[str, Any]) -> None:
         """Add a new run; `run` has the RUN_COLUMNS (JSON ones as Python values)."""
