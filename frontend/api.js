@@ -59,3 +59,6 @@ export const getRun = (id) => request("GET", runPath(id));
 export const createRun = (config) => request("POST", "/api/runs", config);
 export const restartRun = (id, overrides) => request("POST", `${runPath(id)}/restart`, overrides);
 export const stopRun = (id) => request("POST", `${runPath(id)}/stop`);
+export const deleteRun = (id) => request("DELETE", runPath(id));
+/** Where a run's whole recorded history downloads from, as "csv" or "json". */
+export const metricsUrl = (id, format) => `${runPath(id)}/metrics?format=${format}`;

@@ -1,7 +1,14 @@
-// The loss chart, and the scheduler that bounds every plot's redraws to ten a second however
-// fast the frames arrive.
+// The line charts (loss, one layer's metric over steps, the gradient across the time steps of
+// the newest sample) and the scheduler that bounds every plot's redraws to ten a second
+// however fast the frames arrive.
+
+import { envelope } from "./decimate.js";
+import { metricOf } from "./metrics.js";
+import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
 const MIN_INTERVAL_MS = 100;
+const LINE_POINTS = 1600; // points per line: min and max of 800 buckets
+const STYLES = [{ color: "#1f5fa8", width: 2 }, { color: "#6b6f76", width: 2, dash: "dot" }];
 
 /** Coalesces draw requests: each key's latest function runs at most once per interval. */
 export class DrawScheduler {
@@ -9,7 +16,7 @@ export class DrawScheduler {
     this.interval = interval;
     this.pending = new Map();
     this.timer = null;
-    this.lastFlush = 0;
+    this.lastFlush = -Infinity;
   }
 
   request(key, draw) {
@@ -34,8 +41,29 @@ export class DrawScheduler {
   }
 }
 
-const PLOT_CONFIG = { responsive: true, displaylogo: false,
-  modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+function lineLayout({ revision, xTitle, yTitle, logY, height, empty, legendY = 1.12 }) {
+  const layout = {
+    ...baseLayout(),
+    datarevision: revision,
+    uirevision: "keep-zoom",
+    margin: { l: 10, r: 10, t: 10, b: 40 },
+    height,
+    plot_bgcolor: "#ffffff",
+    showlegend: true,
+    legend: { orientation: "h", x: 0, y: legendY },
+    xaxis: { title: { text: xTitle }, automargin: true, zeroline: false },
+    yaxis: { title: { text: yTitle }, automargin: true, type: logY ? "log" : "linear",
+      exponentformat: "power", uirevision: String(logY) },
+    annotations: empty ? [{ text: empty, showarrow: false, xref: "paper", yref: "paper",
+      x: 0.5, y: 0.5, font: { size: baseLayout().font.size + 2, color: "#555" } }] : [],
+  };
+  if (empty) {
+    layout.xaxis.visible = false;
+    layout.yaxis.visible = false;
+    layout.showlegend = false;
+  }
+  return layout;
+}
 
 export class LossChart {
   constructor(element) {
@@ -43,83 +71,82 @@ export class LossChart {
     this.logScale = false;
   }
 
-  /** `watched` and `compared` are {label, series} or null. */
-  draw({ watched, compared }) {
+  /** `runs` are [{label, series}] (watched first); missing ones are skipped. */
+  draw(runs) {
     const data = [];
-    let revision = 0;
-    for (const [entry, style] of [[watched, { color: "#1f5fa8", width: 2 }],
-      [compared, { color: "#8a8f98", width: 2, dash: "dot" }]]) {
-      if (!entry?.series?.steps.length) continue;
-      revision += entry.series.revision;
+    let revision = `${this.logScale}`;
+    runs.forEach((entry, i) => {
+      if (!entry?.series?.loss.length) return;
+      revision += `-${entry.series.revision}`;
+      const line = envelope(entry.series.loss, 0, LINE_POINTS);
       data.push({
-        type: "scatter", mode: "lines", name: entry.label,
-        x: entry.series.steps, y: entry.series.loss, line: style, connectgaps: false,
+        type: "scatter", mode: "lines", name: entry.label, x: line.x, y: line.y,
+        line: STYLES[i], connectgaps: false,
         hovertemplate: "step %{x}<br>loss %{y:.4g}<extra>%{fullData.name}</extra>",
       });
-    }
-    const layout = {
-      datarevision: `${revision}-${this.logScale}`,
-      uirevision: "keep-zoom",
-      margin: { l: 10, r: 10, t: 10, b: 40 },
-      height: 240,
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "#ffffff",
-      font: { family: "system-ui, sans-serif", size: 12 },
-      showlegend: data.length > 1,
-      legend: { orientation: "h", x: 0, y: 1.12 },
-      xaxis: { title: { text: "step" }, automargin: true, zeroline: false },
-      yaxis: { title: { text: "training loss" }, automargin: true,
-        type: this.logScale ? "log" : "linear", uirevision: String(this.logScale) },
-      annotations: data.length ? [] : [{ text: "The loss appears here once steps arrive.",
-        showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5,
-        font: { size: 14, color: "#555" } }],
-    };
-    if (!data.length) {
-      layout.xaxis.visible = false;
-      layout.yaxis.visible = false;
-    }
-    window.Plotly.react(this.element, data, layout, PLOT_CONFIG);
+    });
+    Plotly.react(this.element, data, lineLayout({
+      revision, xTitle: "step", yTitle: "training loss", logY: this.logScale, height: 240,
+      empty: data.length ? null : "The loss appears here once steps arrive.",
+    }), PLOT_CONFIG);
   }
 }
 
-/** ‖∂L/∂x_t‖ over the time steps of the input sequence, for recurrent models. */
+/** One row of a heatmap (a layer, or a time step) over the training steps, log scale. */
+export class RowChart {
+  constructor(element) {
+    this.element = element;
+  }
+
+  /** `runs` are [{label, series}]; `row` is 0-based; `names` the row's name in each run. */
+  draw({ runs, field, row, names }) {
+    const data = [];
+    let revision = `${field}-${row}`;
+    runs.forEach((entry, i) => {
+      const store = entry?.series?.store(field);
+      if (!store || row >= store.rows) return;
+      revision += `-${entry.series.revision}`;
+      const line = envelope(store, row, LINE_POINTS, (v) => 10 ** v);
+      data.push({
+        type: "scatter", mode: "lines", name: `${entry.label}: ${names[i]}`, x: line.x, y: line.y,
+        line: STYLES[i], connectgaps: false,
+        hovertemplate: `step %{x}<br>${metricOf(field).short} %{y:.3g}<extra></extra>`,
+      });
+    });
+    Plotly.react(this.element, data, lineLayout({
+      revision, xTitle: "step", yTitle: metricOf(field).short, logY: true, height: 240,
+      empty: data.length ? null : "This row has no recorded values.",
+    }), PLOT_CONFIG);
+  }
+}
+
+/** ‖∂L/∂x_t‖ over the time steps of the input sequence, at the newest sampled step. */
 export class TimeChart {
   constructor(element) {
     this.element = element;
   }
 
-  /** True when a run has something to show; the caller hides the chart otherwise. */
-  static has(live) {
-    return Boolean(live?.series.timeNorms?.length);
+  static has(entry) {
+    return Boolean(entry?.series?.timeNorms?.length);
   }
 
-  draw({ watched, compared }) {
+  draw(runs) {
     const data = [];
-    for (const [entry, style] of [[watched, { color: "#1f5fa8", width: 2 }],
-      [compared, { color: "#8a8f98", width: 2, dash: "dot" }]]) {
+    runs.forEach((entry, i) => {
       const norms = entry?.series?.timeNorms;
-      if (!norms?.length) continue;
+      if (!norms?.length) return;
       data.push({
         type: "scatter", mode: "lines", name: `${entry.label} (step ${entry.series.timeStep})`,
         x: norms.map((_, t) => t + 1),
         y: norms.map((v) => (Number.isFinite(v) && v > 0 ? v : null)),
-        line: style,
+        line: STYLES[i],
         hovertemplate: "time step %{x}<br>‖∂L/∂x‖ %{y:.3g}<extra></extra>",
       });
-    }
-    const layout = {
-      uirevision: "keep-zoom",
-      margin: { l: 10, r: 10, t: 10, b: 40 },
-      height: 220,
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "#ffffff",
-      font: { family: "system-ui, sans-serif", size: 12 },
-      showlegend: true,
-      legend: { orientation: "h", x: 0, y: 1.15 },
-      xaxis: { title: { text: "time step of the input sequence (1 = earliest)" }, automargin: true },
-      yaxis: { title: { text: "‖∂L/∂x_t‖" }, type: "log", automargin: true,
-        exponentformat: "power" },
-    };
-    window.Plotly.react(this.element, data, layout, PLOT_CONFIG);
+    });
+    Plotly.react(this.element, data, lineLayout({
+      revision: runs.map((r) => r?.series?.timeStep).join("-"),
+      xTitle: "time step of the input sequence (1 = earliest)", yTitle: "‖∂L/∂xₜ‖",
+      logY: true, height: 220, legendY: 1.15,
+    }), PLOT_CONFIG);
   }
 }

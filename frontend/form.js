@@ -1,69 +1,12 @@
-// The run form, built from RunConfig's JSON schema (GET /api/schema): every field, its
-// choices, default, limits and help text come from there, so nothing is repeated here.
+// The run form, built from RunConfig's JSON schema: every field, its choices, default, limits
+// and help text come from there, so nothing is repeated here. A field that the other choices
+// make irrelevant (`x-applies-when`) is greyed out and sends its default; fields that differ
+// from the form's base (defaults, a preset or a run) are marked.
 
-const FIRST_GROUP = "run"; // RunConfig's own scalar fields (name, seed)
-
-function resolve(schema, node) {
-  let current = node || {};
-  for (let i = 0; i < 8; i += 1) {
-    if (current.$ref) {
-      const name = current.$ref.split("/").pop();
-      current = { ...schema.$defs?.[name], ...withoutKeys(current, ["$ref"]) };
-    } else if (Array.isArray(current.allOf) && current.allOf.length === 1) {
-      current = { ...current.allOf[0], ...withoutKeys(current, ["allOf"]) };
-    } else {
-      break;
-    }
-  }
-  return current;
-}
-
-function withoutKeys(node, keys) {
-  const copy = { ...node };
-  for (const key of keys) delete copy[key];
-  return copy;
-}
-
-/** The allowed values of a field: `enum`, `const`, or an anyOf/oneOf of consts; else null. */
-export function choicesOf(node) {
-  if (Array.isArray(node.enum)) return node.enum;
-  if ("const" in node) return [node.const];
-  const options = node.anyOf || node.oneOf;
-  if (Array.isArray(options) && options.length && options.every((o) => "const" in o || o.enum)) {
-    return options.flatMap((o) => ("const" in o ? [o.const] : o.enum));
-  }
-  return null;
-}
-
-function kindOf(node) {
-  if (choicesOf(node)) return "choice";
-  const type = node.type || (node.anyOf || []).map((o) => o.type).find(Boolean);
-  if (type === "boolean") return "boolean";
-  if (type === "integer") return "integer";
-  if (type === "number") return "number";
-  return "text";
-}
-
-const humanize = (key) => {
-  const text = key.replace(/_/g, " ");
-  return text.charAt(0).toUpperCase() + text.slice(1);
-};
-
-function limitsText(node) {
-  const parts = [];
-  const low = node.minimum ?? node.exclusiveMinimum;
-  const high = node.maximum ?? node.exclusiveMaximum;
-  if (low !== undefined && high !== undefined) {
-    const lowText = "exclusiveMinimum" in node ? `more than ${low}` : `${low}`;
-    parts.push(`Allowed: ${lowText} to ${high}.`);
-  } else if (node.maxLength !== undefined) {
-    parts.push(`At most ${node.maxLength} characters.`);
-  }
-  if (node.default !== undefined && node.default !== "") {
-    parts.push(`Default: ${node.default}.`);
-  }
-  return parts.join(" ");
-}
+import {
+  applies, appliesText, choicesOf, flatten, groupsOf, humanize, limitsText,
+} from "./schema.js";
+import { linkify } from "./refs.js";
 
 function element(tag, attrs = {}, text = null) {
   const el = document.createElement(tag);
@@ -75,60 +18,60 @@ function element(tag, attrs = {}, text = null) {
 }
 
 export class RunForm {
-  /** `root` receives the fieldsets; `errorBox` shows errors that belong to no single field. */
-  constructor({ form, root, errorBox, schema }) {
-    this.form = form;
+  /**
+   * `root` receives the fieldsets; `errorBox` shows errors that belong to no single field;
+   * `onInput()` is called after every change the user makes.
+   */
+  constructor({ root, errorBox, schema, onInput = () => {} }) {
     this.root = root;
     this.errorBox = errorBox;
     this.schema = schema;
-    this.fields = new Map(); // "dataset.n_samples" -> {path, node, kind, input, error, wrap}
+    this.onInput = onInput;
+    this.fields = new Map(); // "dataset.n_samples" -> {path, node, kind, input, error, wrap, note}
+    this.base = {};          // flat values the "changed" marks compare with
     this.build();
   }
 
   build() {
     this.root.replaceChildren();
-    const scalars = element("fieldset", { class: "group" });
-    scalars.append(element("legend", {}, "Run"));
-    this.root.append(scalars);
-    for (const [key, raw] of Object.entries(this.schema.properties || {})) {
-      const node = resolve(this.schema, raw);
-      if (node.type === "object" || node.properties) {
-        const set = element("fieldset", { class: "group", "data-group": key });
-        set.append(element("legend", {}, humanize(key)));
-        if (node.description) set.append(element("p", { class: "group-help" }, node.description));
-        for (const [name, child] of Object.entries(node.properties || {})) {
-          set.append(this.buildField([key, name], resolve(this.schema, child)));
-        }
-        this.root.append(set);
-      } else {
-        scalars.append(this.buildField([key], node));
-      }
+    for (const group of groupsOf(this.schema)) {
+      const set = element("fieldset", { class: "group", "data-group": group.key });
+      set.append(element("legend", {}, group.title));
+      if (group.help) set.append(element("p", { class: "group-help" }, group.help));
+      for (const field of group.fields) set.append(this.buildField(field));
+      this.root.append(set);
     }
-    scalars.dataset.group = FIRST_GROUP;
   }
 
-  buildField(path, node) {
+  buildField({ path, node, kind }) {
     const key = path.join(".");
     const id = `field-${path.join("-")}`;
-    const kind = kindOf(node);
     const wrap = element("div", { class: `field field-${kind}` });
     const input = this.buildInput(id, kind, node);
     input.name = key;
-    const label = element("label", { for: id }, humanize(path[path.length - 1]));
+    const name = humanize(path[path.length - 1]);
+    const label = element("label", { for: id }, name);
     const helpId = `${id}-help`;
     const errorId = `${id}-error`;
+    const noteId = `${id}-note`;
     const help = element("p", { class: "help", id: helpId });
-    help.textContent = [node.description, limitsText(node)].filter(Boolean).join(" ");
+    help.append(linkify([node.description, limitsText(node)].filter(Boolean).join(" ")));
     const toggle = element("button", { type: "button", class: "help-button",
-      "aria-expanded": "false", "aria-controls": helpId,
-      "aria-label": `Explain ${humanize(path[path.length - 1])}` }, "?");
+      "aria-expanded": "false", "aria-controls": helpId, "aria-label": `Explain ${name}`,
+      title: `Explain ${name}` }, "?");
     toggle.addEventListener("click", () => {
       const open = wrap.classList.toggle("help-open");
       toggle.setAttribute("aria-expanded", String(open));
     });
+    const note = element("p", { class: "field-note", id: noteId });
     const error = element("p", { class: "field-error", id: errorId, role: "alert" });
-    input.setAttribute("aria-describedby", `${errorId} ${helpId}`);
-    input.addEventListener("input", () => this.clearFieldError(key));
+    input.setAttribute("aria-describedby", `${errorId} ${noteId} ${helpId}`);
+    input.addEventListener(kind === "text" || kind === "integer" || kind === "number"
+      ? "input" : "change", () => {
+      this.clearFieldError(key);
+      this.refresh();
+      this.onInput();
+    });
     const line = element("div", { class: "field-line" });
     if (kind === "boolean") {
       label.prepend(input);
@@ -136,8 +79,8 @@ export class RunForm {
     } else {
       line.append(label, toggle, input);
     }
-    wrap.append(line, error, help);
-    this.fields.set(key, { path, node, kind, input, error, wrap });
+    wrap.append(line, note, error, help);
+    this.fields.set(key, { path, node, kind, input, error, wrap, note });
     return wrap;
   }
 
@@ -153,26 +96,40 @@ export class RunForm {
     if (kind === "text") return element("input", { id, type: "text", maxlength: node.maxLength });
     return element("input", {
       id, type: "number", inputmode: kind === "integer" ? "numeric" : "decimal",
-      step: kind === "integer" ? "1" : "any",
-      min: node.minimum, max: node.maximum,
+      step: kind === "integer" ? "1" : "any", min: node.minimum, max: node.maximum,
     });
   }
 
-  /** Set every field from `config` (a full or partial RunConfig); others take their default. */
+  /** The flat values of the schema's defaults. */
+  get defaults() {
+    const flat = {};
+    for (const [key, field] of this.fields) flat[key] = field.node.default;
+    return flat;
+  }
+
+  /** Set every field from `config` (nested, full or partial); others take their default. */
   fill(config = {}) {
-    for (const field of this.fields.values()) {
-      let value = config;
-      for (const part of field.path) value = value?.[part];
-      this.setValue(field, value === undefined ? field.node.default : value);
+    const flat = flatten(config);
+    for (const [key, field] of this.fields) {
+      this.setValue(field, key in flat ? flat[key] : field.node.default);
     }
     this.clearErrors();
+    this.refresh();
+  }
+
+  /** Set the given flat values over what the form holds. */
+  set(flat) {
+    for (const [key, value] of Object.entries(flat)) {
+      const field = this.fields.get(key);
+      if (field) this.setValue(field, value);
+    }
+    this.refresh();
   }
 
   setValue(field, value) {
     const { kind, input, node } = field;
     if (kind === "choice") {
-      const index = choicesOf(node).indexOf(value);
-      input.value = String(Math.max(0, index));
+      input.value = String(Math.max(0, choicesOf(node).indexOf(value)));
     } else if (kind === "boolean") {
       input.checked = Boolean(value);
     } else {
@@ -180,23 +137,42 @@ export class RunForm {
     }
   }
 
-  /** The RunConfig the form describes, nested as the API wants it. */
-  read() {
-    const config = {};
-    for (const { path, kind, input, node } of this.fields.values()) {
-      let value;
-      if (kind === "choice") value = choicesOf(node)[Number(input.value)];
-      else if (kind === "boolean") value = input.checked;
-      else if (kind === "text") value = input.value;
-      else value = input.value.trim() === "" ? null : Number(input.value);
-      let target = config;
-      for (const part of path.slice(0, -1)) target = target[part] || (target[part] = {});
-      target[path[path.length - 1]] = value;
+  /** What the user entered in each field, as a flat map. */
+  entered() {
+    const flat = {};
+    for (const [key, { kind, input, node }] of this.fields) {
+      if (kind === "choice") flat[key] = choicesOf(node)[Number(input.value)];
+      else if (kind === "boolean") flat[key] = input.checked;
+      else if (kind === "text") flat[key] = input.value;
+      else flat[key] = input.value.trim() === "" ? null : Number(input.value);
     }
-    return config;
+    return flat;
   }
 
-  /** Show an ApiError: each 422 item next to its field, the rest above the buttons. */
+  /** The flat values the form stands for: a field that does not apply has its default. */
+  values() {
+    const entered = this.entered();
+    const flat = {};
+    for (const [key, field] of this.fields) {
+      flat[key] = applies(field.node, entered) ? entered[key] : field.node.default;
+    }
+    return flat;
+  }
+
+  /** Grey out the fields that do not apply, and mark those that differ from the base. */
+  refresh() {
+    const entered = this.entered();
+    const values = this.values();
+    for (const [key, field] of this.fields) {
+      const on = applies(field.node, entered);
+      field.input.disabled = !on;
+      field.wrap.classList.toggle("not-applicable", !on);
+      field.note.textContent = on ? "" : `Not used: ${appliesText(field.node)}.`;
+      field.wrap.classList.toggle("changed", key in this.base && this.base[key] !== values[key]);
+    }
+  }
+
+  /** Errors of a 422: each item next to its field, the rest above the buttons. */
   showError(apiError) {
     this.clearErrors();
     const general = [];

@@ -1,124 +1,220 @@
-// The layer × step heatmap of log10 norms: layers as rows with the input side at the bottom,
-// steps as columns, viridis (colour-blind safe), a colour bar in powers of ten, gaps for
-// values without a finite logarithm. Redraws go through Plotly.react on the arrays the
-// RunSeries keeps, so a frame never rebuilds the figure.
+// One heatmap (rows: layers with the input side at the bottom, or time steps; columns: steps)
+// of log10 values on a given colour range, with the vanishing and exploding ranges marked
+// beside its colour bar. Redraws are Plotly.react on the DisplayGrid's arrays: a frame never
+// rebuilds the figure. Hover shows a tooltip with the raw value from the run's own store
+// (the largest of the steps a column covers, and at which step); a click opens a row's chart.
 
-const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+import { colourTicks, SCALES, scientific } from "./colours.js";
+import { DisplayGrid } from "./decimate.js";
+import { metricOf, rowName } from "./metrics.js";
+import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
-// Labels of the per-layer fields of a Step (trainer/protocol.py LAYER_FIELDS).
-export const METRICS = {
-  grad_norms: { label: "gradient norm ‖∂L/∂W‖", short: "‖∂L/∂W‖" },
-  clipped_grad_norms: { label: "gradient norm after clipping", short: "clipped ‖∂L/∂W‖" },
-  weight_norms: { label: "weight norm ‖W‖", short: "‖W‖" },
-  update_ratios: { label: "update ratio ‖ΔW‖ / ‖W‖", short: "‖ΔW‖/‖W‖" },
-  output_grad_norms: { label: "gradient w.r.t. the layer's output", short: "‖∂L/∂h‖" },
-};
+const BAND_COLOURS = { vanishing: "#6a3d9a", exploding: "#d55e00" };
+const BAND_PX = [3, 12]; // the bars' place right of the plot area; the colour bar starts at 16
 
-export function powerOfTen(exponent) {
-  const digits = String(exponent).split("").map((c) => SUPERSCRIPT[c] ?? c).join("");
-  return `10${digits}`;
-}
-
-/** Integer exponents to label between zmin and zmax, at most about eight of them. */
-export function colourTicks(zmin, zmax) {
-  const lo = Math.ceil(zmin);
-  const hi = Math.floor(zmax);
-  const span = Math.max(1, hi - lo);
-  const step = Math.max(1, Math.ceil(span / 8));
-  const tickvals = [];
-  for (let e = lo; e <= hi; e += step) tickvals.push(e);
-  return { tickvals, ticktext: tickvals.map(powerOfTen) };
-}
-
-/** A shared colour range [zmin, zmax] over several [min, max] ranges, widened to integers. */
-export function sharedRange(ranges) {
-  const found = ranges.filter(Boolean);
-  if (!found.length) return [-6, 0];
-  const lo = Math.floor(Math.min(...found.map((r) => r[0])));
-  let hi = Math.ceil(Math.max(...found.map((r) => r[1])));
-  if (hi <= lo) hi = lo + 1;
-  return [lo, hi];
-}
-
-/** Row labels: the Keras layer names (unique within a model), "layer i" where unknown. */
-export function layerLabels(layers, count) {
-  const labels = [];
-  for (let i = 0; i < count; i += 1) {
-    const name = layers?.[i]?.name;
-    labels.push(name && !labels.includes(name) ? name : `layer ${i + 1}`);
+/** The store columns [from, to) of one display column, and which of them is the largest. */
+export function describeCell(grid, row, column) {
+  const [from, to] = grid.span(column);
+  const data = grid.store.data[row];
+  let best = -1;
+  for (let c = from; c < to; c += 1) {
+    const v = data[c];
+    if (v !== v) return { from, to, at: c, value: NaN }; // eslint-disable-line no-self-compare
+    if (best < 0 || v > data[best]) best = c;
   }
-  return labels;
+  return { from, to, at: best, value: best < 0 ? null : data[best] };
 }
-
-const PLOT_CONFIG = {
-  responsive: true,
-  displaylogo: false,
-  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
-};
 
 export class Heatmap {
-  constructor(element) {
+  /** `onRowClick(row)` when a row is clicked; `onZoom(range or null)` when the x axis zooms. */
+  constructor(element, { onRowClick = () => {}, onZoom = () => {} } = {}) {
     this.element = element;
-    this.drawn = false;
+    this.onRowClick = onRowClick;
+    this.onZoom = onZoom;
+    this.grid = new DisplayGrid();
+    this.revision = 0;
+    this.shown = null;   // what the last draw showed, for the tooltip
+    this.listening = false;
+    this.tooltip = document.createElement("div");
+    this.tooltip.className = "plot-tooltip";
+    this.tooltip.hidden = true;
+    this.tooltip.setAttribute("role", "status");
+    element.parentElement?.append(this.tooltip);
+  }
+
+  /** The plot area's width in px, which bounds the columns drawn. */
+  get pixels() {
+    const size = this.element._fullLayout?._size;
+    return size?.w || Math.max(200, this.element.clientWidth - 140);
   }
 
   /**
-   * Draw `field` of `series` for a run whose layers are `layers`, on the colour range `zrange`.
-   * `emptyText` is shown while there is nothing to draw.
+   * Draw `field` from `store` (a ColumnStore, or null while there is nothing to draw).
+   * `labels` are the row labels, `layers` the run's layers (for the tooltip), `zrange` the
+   * shared [zmin, zmax], `scale` a key of SCALES, `bands` from thresholds.js.
    */
-  draw({ series, field, layers, zrange, emptyText }) {
-    const Plotly = window.Plotly;
-    const rows = series?.z[field] || [];
-    const hasData = rows.length > 0 && series.steps.length > 0;
-    const [zmin, zmax] = zrange;
-    const metric = METRICS[field] || { label: field, short: field };
+  draw({ store, field, labels, layers, zrange, scale, bands = [], emptyText, zoom = null }) {
+    const metric = metricOf(field);
+    const hasData = Boolean(store && store.length && store.rows);
     const data = [];
+    const [zmin, zmax] = zrange;
     if (hasData) {
+      this.grid.configure(this.pixels, zoom);
+      this.grid.update(store);
+      const ticks = colourTicks(zmin, zmax);
       data.push({
         type: "heatmap",
-        x: series.steps,
-        y: layerLabels(layers, rows.length),
-        z: rows,
+        z: this.grid.z,
+        x0: this.grid.x0,
+        dx: this.grid.bucket,
+        y: labels,
         zmin,
         zmax,
         zauto: false,
-        colorscale: "Viridis",
-        hoverongaps: false,
-        hovertemplate: `%{y}<br>step %{x}<br>log₁₀ ${metric.short} = %{z:.2f}<extra></extra>`,
+        colorscale: SCALES[scale]?.plotly || "Viridis",
+        hoverinfo: "none",
+        hoverongaps: true,
         colorbar: {
-          title: { text: metric.short, side: "top" },
-          tickvals: colourTicks(zmin, zmax).tickvals,
-          ticktext: colourTicks(zmin, zmax).ticktext,
+          title: { text: metric.short, side: "right" },
+          tickvals: ticks.tickvals,
+          ticktext: ticks.ticktext,
           thickness: 14,
+          len: 1,
+          lenmode: "fraction",
+          y: 0,
+          yanchor: "bottom",
+          ypad: 0,
+          x: 1,
+          xanchor: "left",
+          xpad: 16,
+          outlinewidth: 0,
         },
       });
     }
+    this.shown = hasData ? { store, field, layers, grid: this.grid } : null;
+    const layout = this.layout({ hasData, metric, zrange, bands, emptyText });
+    if (hasData && zoom) Object.assign(layout.xaxis, { range: zoom, autorange: false });
+    Plotly.react(this.element, data, layout, PLOT_CONFIG);
+    this.listen();
+  }
+
+  layout({ hasData, metric, zrange, bands, emptyText }) {
+    this.revision += 1;
     const layout = {
-      datarevision: series ? series.revision : 0,
+      ...baseLayout(),
+      datarevision: this.revision,
       uirevision: "keep-zoom",
       margin: { l: 10, r: 10, t: 10, b: 44 },
-      paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "#e9ecef",
-      font: { family: "system-ui, sans-serif", size: 12 },
       xaxis: { title: { text: "step" }, automargin: true, showgrid: false, zeroline: false },
       yaxis: {
-        title: { text: "layer (input side at the bottom)" }, automargin: true,
-        type: "category", showgrid: false,
+        title: { text: metric.rows === "time" ? "time step (earliest at the bottom)"
+          : "layer (input side at the bottom)" },
+        automargin: true, type: "category", showgrid: false,
       },
+      shapes: hasData ? bandShapes(bands, zrange) : [],
       annotations: hasData ? [] : [{
         text: emptyText || "No data yet", showarrow: false, xref: "paper", yref: "paper",
-        x: 0.5, y: 0.5, font: { size: 14, color: "#555" },
+        x: 0.5, y: 0.5, font: { size: baseLayout().font.size + 2, color: "#555" },
       }],
     };
     if (!hasData) {
       layout.xaxis.visible = false;
       layout.yaxis.visible = false;
     }
-    Plotly.react(this.element, data, layout, PLOT_CONFIG);
-    this.drawn = true;
+    return layout;
+  }
+
+  listen() {
+    if (this.listening || !this.element.on) return;
+    this.listening = true;
+    this.element.on("plotly_hover", (event) => this.hover(event));
+    this.element.on("plotly_unhover", () => {
+      this.tooltip.hidden = true;
+    });
+    this.element.on("plotly_click", (event) => {
+      const row = cellOf(event)?.[0];
+      if (row !== undefined) this.onRowClick(row);
+    });
+    this.element.on("plotly_relayout", (change) => {
+      if (change["xaxis.autorange"]) this.onZoom(null);
+      const lo = change["xaxis.range[0]"] ?? change["xaxis.range"]?.[0];
+      const hi = change["xaxis.range[1]"] ?? change["xaxis.range"]?.[1];
+      if (Number.isFinite(lo) && Number.isFinite(hi)) this.onZoom([lo, hi]);
+    });
+  }
+
+  hover(event) {
+    const cell = cellOf(event);
+    if (!cell || !this.shown) return;
+    const [row, column] = cell;
+    const { store, field, layers, grid } = this.shown;
+    if (row >= store.rows || column >= grid.columns) return;
+    const text = hoverText(describeCell(grid, row, column), store, field, layers, row);
+    this.tooltip.replaceChildren(...text.map((line) => {
+      const div = document.createElement("div");
+      div.textContent = line;
+      return div;
+    }));
+    this.tooltip.hidden = false;
+    const box = this.element.getBoundingClientRect();
+    const parent = this.tooltip.offsetParent?.getBoundingClientRect() || box;
+    const mouse = event.event || {};
+    const left = (mouse.clientX ?? box.left) - parent.left + 14;
+    const top = (mouse.clientY ?? box.top) - parent.top + 14;
+    this.tooltip.style.left = `${Math.min(left, parent.width - this.tooltip.offsetWidth - 4)}px`;
+    this.tooltip.style.top = `${top}px`;
+  }
+
+  /** The heatmap as a PNG data URL (for the download), at `width` × `height`. */
+  image(width = 1200, height = 600) {
+    return Plotly.toImage(this.element, { format: "png", width, height });
   }
 
   resize() {
-    if (this.drawn) window.Plotly.Plots.resize(this.element);
+    if (this.element._fullLayout) Plotly.Plots.resize(this.element);
   }
+}
+
+/** [row, column] of the cell under a Plotly hover or click event. */
+function cellOf(event) {
+  const point = event?.points?.[0];
+  const number = point?.pointNumber;
+  return Array.isArray(number) && number.length === 2 ? number : null;
+}
+
+function hoverText(cell, store, field, layers, row) {
+  const metric = metricOf(field);
+  const lines = [rowName(field, layers, row, store.rows)];
+  if (cell.to === cell.from || cell.at < 0) return [...lines, "no recorded step here"];
+  const first = store.step(cell.from);
+  const last = cell.to < store.length ? store.step(cell.to) - 1 : store.lastPushed;
+  if (store.stride === 1 && cell.to - cell.from === 1) {
+    lines.push(`step ${store.step(cell.at)}`);
+  } else if (store.stride === 1) {
+    lines.push(`step ${store.step(cell.at)}: the largest of steps ${first}–${last}`);
+  } else {
+    lines.push(`the largest of steps ${first}–${last}`);
+  }
+  const v = cell.value;
+  if (Number.isNaN(v)) lines.push(`${metric.short} = not finite (NaN or ∞)`);
+  else if (v === -Infinity) lines.push(`${metric.short} = 0`);
+  else lines.push(`${metric.short} = ${scientific(10 ** v, 3)}  (log₁₀ ${v.toFixed(2)})`);
+  return lines;
+}
+
+function bandShapes(bands, [zmin, zmax]) {
+  const fraction = (v) => Math.min(1, Math.max(0, (v - zmin) / (zmax - zmin)));
+  const shapes = [];
+  for (const band of bands) {
+    const y0 = band.from === null ? 0 : fraction(band.from);
+    const y1 = band.to === null ? 1 : fraction(band.to);
+    if (y1 <= y0) continue;
+    shapes.push({
+      type: "rect", xref: "paper", xsizemode: "pixel", xanchor: 1, x0: BAND_PX[0], x1: BAND_PX[1],
+      yref: "paper", y0, y1, fillcolor: BAND_COLOURS[band.kind], line: { width: 0 },
+      name: band.kind,
+    });
+  }
+  return shapes;
 }

@@ -16,17 +16,19 @@ export class LiveRun {
     this.connection = "connecting";
     this.gone = false;
     this.stream = new RunStream(runId, {
-      snapshot: (run, history) => {
+      snapshot: (run, history, epochs) => {
         this.run = run;
         this.diagnosis = run?.diagnosis ?? null;
-        this.series.load(history || {});
-        this.changed("run", "data", "diagnosis");
+        this.series.load(history || {}, epochs);
+        this.lastEpoch = this.series.lastEpoch;
+        this.changed("run", "data", "diagnosis", "epoch");
       },
       metrics: (items) => {
         this.series.append(items);
         this.changed("data");
       },
       epoch: (frame) => {
+        this.series.addEpoch(frame);
         this.lastEpoch = frame;
         this.changed("epoch");
       },
@@ -41,7 +43,8 @@ export class LiveRun {
       },
       run: (run) => {
         if (!run) return;
-        this.run = { ...this.run, ...run };
+        // The shared run frame has no `owned`: keep the snapshot's (docs/server.md).
+        this.run = { ...this.run, ...run, owned: this.run?.owned ?? run.owned };
         if (run.diagnosis) this.diagnosis = run.diagnosis;
         this.changed("run", "diagnosis");
       },

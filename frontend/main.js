@@ -1,84 +1,53 @@
-// Boot: build the form from the schema, fill the presets, start the runs list, and let the URL
-// hash decide which run is watched and which one it is compared with.
+// Boot: build the form from the schema, start the runs list, and let the URL hash decide which
+// run is watched, which one it is compared with, how they are shown and what the form holds.
 
 import * as api from "./api.js";
-import { RunForm } from "./form.js";
-import { firstSuggestion } from "./panel.js";
+import { FormPanel } from "./formpanel.js";
 import { RunsList } from "./runs.js";
 import { readState, updateState, watchState } from "./state.js";
+import { setUpLargeText } from "./theme.js";
 import { WatchView } from "./view.js";
+import { firstSuggestion } from "./why.js";
 
 const $ = (id) => document.getElementById(id);
 
 function showActionError(message) {
-  const box = $("action-error");
-  box.textContent = message || "";
-  box.hidden = !message;
+  $("action-error").textContent = message || "";
+  $("action-error").hidden = !message;
+}
+
+/** Restart the watched run with a suggestion's overrides, and compare the two. */
+async function applySuggestion(view, runs, suggestion) {
+  const live = view.watched;
+  if (!live || !suggestion) return;
+  showActionError("");
+  $("apply-suggestion").disabled = true;
+  try {
+    const run = await api.restartRun(live.id, suggestion.overrides || {});
+    updateState({ run: run.id, compare: live.id, row: null, zoom: null });
+    runs.refresh();
+  } catch (err) {
+    showActionError(`Could not restart the run: ${err.message}`);
+    $("apply-suggestion").disabled = false;
+  }
 }
 
 async function setUpForm(runs) {
   const [schema, presets] = await Promise.all([api.getSchema(), api.getPresets()]);
-  const form = new RunForm({ form: $("run-form"), root: $("form-fields"), errorBox: $("form-error"), schema });
-  form.fill({});
-
-  const select = $("preset");
-  const lookFor = $("look-for");
-  for (const preset of presets) {
-    const option = document.createElement("option");
-    option.value = preset.id;
-    option.textContent = preset.title;
-    select.append(option);
-  }
-  select.addEventListener("change", () => {
-    const preset = presets.find((p) => p.id === select.value);
-    if (preset) form.fill(preset.config);
-    lookFor.textContent = preset ? `What to look for: ${preset.look_for}` : "";
-    lookFor.hidden = !preset;
-  });
-
-  $("show-help").addEventListener("change", (event) => {
-    $("run-form").classList.toggle("show-help", event.target.checked);
-  });
-  $("reset-form").addEventListener("click", () => {
-    form.fill({});
-    select.value = "";
-    select.dispatchEvent(new Event("change"));
-  });
-
-  const submit = document.querySelector('[data-testid="start-run"]');
-  $("run-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    form.clearErrors();
-    submit.disabled = true;
-    try {
-      const run = await api.createRun(form.read());
-      updateState({ run: run.id, compare: null });
+  const panel = new FormPanel({
+    schema, presets,
+    onStarted: (run, parentId) => {
+      updateState({ run: run.id, compare: parentId, row: null, zoom: null });
       runs.refresh();
-    } catch (err) {
-      form.showError(err);
-    } finally {
-      submit.disabled = false;
-    }
+    },
   });
-  return form;
+  await panel.sync();
+  return panel;
 }
 
 function setUpActions(view, runs, formReady) {
-  $("apply-suggestion").addEventListener("click", async () => {
-    const live = view.watched;
-    const suggestion = firstSuggestion(live);
-    if (!live || !suggestion) return;
-    showActionError("");
-    $("apply-suggestion").disabled = true;
-    try {
-      const run = await api.restartRun(live.id, suggestion.overrides || {});
-      updateState({ run: run.id, compare: live.id });
-      runs.refresh();
-    } catch (err) {
-      showActionError(`Could not restart the run: ${err.message}`);
-      $("apply-suggestion").disabled = false;
-    }
-  });
+  $("apply-suggestion").addEventListener("click",
+    () => applySuggestion(view, runs, firstSuggestion(view.watched)));
   $("stop-run").addEventListener("click", async () => {
     const live = view.watched;
     if (!live) return;
@@ -91,13 +60,9 @@ function setUpActions(view, runs, formReady) {
     }
   });
   $("copy-config").addEventListener("click", async () => {
-    const config = view.watched?.run?.config;
-    const form = await formReady;
-    if (!config || !form) return;
-    form.fill(config);
-    $("preset").value = "";
-    $("look-for").hidden = true;
-    form.fields.values().next().value?.input.focus();
+    const run = view.watched?.run;
+    const panel = await formReady;
+    if (run?.config && panel) panel.loadRun(run);
   });
   $("clear-compare").addEventListener("click", () => updateState({ compare: null }));
 }
@@ -114,22 +79,31 @@ function boot() {
       if (!readState().compare) updateState({ compare: parentId });
     },
     onRunUpdate: (run) => runs?.patch(run),
+    onApply: (suggestion) => applySuggestion(view, runs, suggestion),
   });
   runs = new RunsList({
     root: $("runs-list"),
     errorBox: $("runs-error"),
-    onWatch: (id) => updateState({ run: id, compare: null }),
+    onWatch: (id) => updateState({ run: id, compare: null, row: null, zoom: null }),
     onCompare: (id) => updateState({ compare: id }),
+    onFilter: (filter) => updateState({ runs: filter === "mine" ? "mine" : null }),
+    onDeleted: (id) => {
+      const state = readState();
+      if (state.run === id) updateState({ run: null });
+      else if (state.compare === id) updateState({ compare: null });
+    },
     onList: (list) => view.syncFromList(list),
   });
+  setUpLargeText($("large-text"), () => view.requestPlots());
   const formReady = setUpForm(runs).catch((err) => {
     $("form-fields").textContent = `Cannot load the settings: ${err.message}`;
     return null;
   });
   setUpActions(view, runs, formReady);
   watchState((state) => {
-    view.show(state.run, state.compare);
-    runs.mark(state.run, state.compare);
+    view.show(state);
+    runs.mark(state.run, state.compare, state.runs);
+    formReady.then((panel) => panel?.sync(state));
   });
   runs.start();
 }

@@ -1,14 +1,18 @@
-// The list of runs, newest first, refreshed by polling. Items are updated in place (keyed by
-// run id) so a poll never steals the keyboard focus or the scroll position.
+// The list of runs, newest first, refreshed by polling: status badges, progress, the parent a
+// restart came from (a link to watch it), a "mine / everyone's" filter (Run.owned) and delete
+// for one's own finished runs. Items are updated in place (keyed by run id) so a poll never
+// steals the keyboard focus or the scroll position.
 
-import { listRuns } from "./api.js";
+import { deleteRun, listRuns } from "./api.js";
 import { runLabel } from "./live.js";
+import { isFinal } from "./stream.js";
 
 const POLL_MS = 3000;
+const CONFIRM_MS = 5000;
 
-function timeText(iso) {
-  if (!iso) return "";
-  const date = new Date(typeof iso === "number" ? iso * 1000 : iso);
+function timeText(seconds) {
+  if (!seconds) return "";
+  const date = new Date(typeof seconds === "number" ? seconds * 1000 : seconds);
   return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
@@ -18,27 +22,36 @@ function metaText(run) {
   if (run.status === "running" && p?.total_steps) parts.push(`step ${p.step} of ${p.total_steps}`);
   if (run.status === "queued" && run.queue_position) parts.push(`position ${run.queue_position}`);
   const c = run.config;
-  if (c) parts.push(`${c.dataset?.name}, ${c.model?.depth}× ${c.remedies?.activation}`);
-  if (run.parent_id) parts.push(`restart of ${String(run.parent_id).slice(0, 8)}`);
+  if (c) parts.push(`${c.dataset?.name}, ${c.model?.depth}× ${c.model?.arch === "rnn" ? c.model?.cell : c.remedies?.activation}`);
+  if (run.owned) parts.push("yours");
   return parts.filter(Boolean).join(" · ");
+}
+
+function button(className, text, onClick) {
+  const el = document.createElement("button");
+  el.type = "button";
+  el.className = className;
+  el.textContent = text;
+  el.addEventListener("click", onClick);
+  return el;
 }
 
 export class RunsList {
   /**
-   * `onWatch(id)` and `onCompare(id)` are called when the user picks a run, `onList(runs)`
-   * after every poll.
+   * `onWatch(id)`, `onCompare(id or null)` when the user picks a run, `onFilter(filter)` when
+   * the filter changes, `onDeleted(id)` after a delete, `onList(runs)` after every poll.
    */
-  constructor({ root, errorBox, onWatch, onCompare, onList }) {
-    this.onList = onList || (() => {});
-    this.root = root;
-    this.errorBox = errorBox;
-    this.onWatch = onWatch;
-    this.onCompare = onCompare;
+  constructor({ root, errorBox, onWatch, onCompare, onFilter, onDeleted, onList }) {
+    Object.assign(this, { root, errorBox, onWatch, onCompare, onFilter, onDeleted, onList });
     this.items = new Map();
     this.runs = [];
     this.watched = null;
     this.compared = null;
+    this.filter = "all";
     this.timer = null;
+    for (const radio of document.querySelectorAll('input[name="runs-filter"]')) {
+      radio.addEventListener("change", () => this.onFilter(radio.value));
+    }
   }
 
   start() {
@@ -59,15 +72,16 @@ export class RunsList {
     }
   }
 
-  find(id) {
-    return this.runs.find((run) => run.id === id) || null;
-  }
-
-  /** Mark which runs are watched and compared. */
-  mark(watched, compared) {
+  /** Mark which runs are watched and compared, and apply the filter ("mine" or not). */
+  mark(watched, compared, filter) {
     this.watched = watched;
     this.compared = compared;
+    this.filter = filter === "mine" ? "mine" : "all";
+    for (const radio of document.querySelectorAll('input[name="runs-filter"]')) {
+      radio.checked = radio.value === this.filter;
+    }
     for (const [id, item] of this.items) this.markItem(id, item);
+    this.updateEmpty();
   }
 
   markItem(id, item) {
@@ -77,6 +91,7 @@ export class RunsList {
     else item.watch.removeAttribute("aria-current");
     item.compare.setAttribute("aria-pressed", String(id === this.compared));
     item.compare.disabled = id === this.watched;
+    item.li.hidden = this.filter === "mine" && !item.run?.owned;
   }
 
   render(runs) {
@@ -95,11 +110,14 @@ export class RunsList {
         this.items.delete(id);
       }
     }
-    if (!this.runs.length) {
-      this.root.dataset.empty = "No runs yet: start one with the form.";
-    } else {
-      delete this.root.dataset.empty;
-    }
+    this.updateEmpty();
+  }
+
+  updateEmpty() {
+    const shown = [...this.items.values()].some((item) => !item.li.hidden);
+    if (shown) delete this.root.dataset.empty;
+    else this.root.dataset.empty = this.filter === "mine" && this.items.size
+      ? "None of these runs is yours yet." : "No runs yet: start one with the form.";
   }
 
   /** Show what a run's socket knows before the next poll does (progress, final status). */
@@ -107,7 +125,7 @@ export class RunsList {
     const index = this.runs.findIndex((r) => r.id === run?.id);
     const item = this.items.get(run?.id);
     if (index < 0 || !item) return;
-    this.runs[index] = { ...this.runs[index], ...run };
+    this.runs[index] = { ...this.runs[index], ...run, owned: this.runs[index].owned };
     this.updateItem(item, this.runs[index]);
   }
 
@@ -115,33 +133,71 @@ export class RunsList {
     const li = document.createElement("li");
     li.className = "run-item";
     li.dataset.runId = id;
-    const watch = document.createElement("button");
-    watch.type = "button";
-    watch.className = "watch-button";
+    const watch = button("watch-button", "", () => this.onWatch(id));
     const badge = document.createElement("span");
     const name = document.createElement("span");
     name.className = "run-name";
     const meta = document.createElement("span");
     meta.className = "run-meta";
     watch.append(name, badge, meta);
-    watch.addEventListener("click", () => this.onWatch(id));
-    const compare = document.createElement("button");
-    compare.type = "button";
-    compare.className = "compare-button";
-    compare.textContent = "compare";
-    compare.addEventListener("click", () => this.onCompare(id === this.compared ? null : id));
-    li.append(watch, compare);
-    const item = { li, watch, badge, name, meta, compare };
+    const parent = button("link parent-link", "", () => {
+      if (item.run?.parent_id) this.onWatch(item.run.parent_id);
+    });
+    const compare = button("compare-button", "compare",
+      () => this.onCompare(id === this.compared ? null : id));
+    const remove = button("delete-button", "delete", () => this.remove(item));
+    const actions = document.createElement("div");
+    actions.className = "run-actions";
+    actions.append(compare, remove);
+    const main = document.createElement("div");
+    main.className = "run-main";
+    main.append(watch, parent);
+    li.append(main, actions);
+    const item = { li, watch, badge, name, meta, parent, compare, remove, run: null, confirm: null };
     this.items.set(id, item);
     this.markItem(id, item);
     return item;
   }
 
   updateItem(item, run) {
+    item.run = run;
     item.badge.className = `badge status-${run.status}`;
     item.badge.textContent = run.status;
     item.name.textContent = run.name || run.config?.name || "unnamed run";
     item.meta.textContent = metaText(run);
     item.compare.setAttribute("aria-label", `Compare with ${runLabel(run)}`);
+    const parent = run.parent_id ? this.runs.find((r) => r.id === run.parent_id) : null;
+    item.parent.hidden = !run.parent_id;
+    item.parent.textContent = run.parent_id
+      ? `↳ restart of ${parent ? runLabel(parent) : String(run.parent_id).slice(0, 8)}` : "";
+    item.remove.hidden = !(run.owned && isFinal(run.status));
+    if (!item.confirm) item.remove.setAttribute("aria-label", `Delete ${runLabel(run)}`);
+    this.markItem(run.id, item);
+  }
+
+  /** Delete on the second press: the first asks for confirmation for a few seconds. */
+  async remove(item) {
+    if (!item.confirm) {
+      item.remove.textContent = "really delete?";
+      item.remove.classList.add("confirm");
+      item.confirm = setTimeout(() => this.resetRemove(item), CONFIRM_MS);
+      return;
+    }
+    this.resetRemove(item);
+    try {
+      await deleteRun(item.run.id);
+      this.onDeleted(item.run.id);
+      this.refresh();
+    } catch (err) {
+      this.errorBox.textContent = `Could not delete the run: ${err.message}`;
+      this.errorBox.hidden = false;
+    }
+  }
+
+  resetRemove(item) {
+    clearTimeout(item.confirm);
+    item.confirm = null;
+    item.remove.textContent = "delete";
+    item.remove.classList.remove("confirm");
   }
 }

@@ -1,106 +1,101 @@
-// A run's recorded steps as columns, ready for Plotly: x (steps), loss, and for every per-layer
-// field a z matrix of log10 norms with layers as rows. Memory stays bounded on long runs: past
-// MAX_COLUMNS it keeps every other column and from then on records every 2nd, 4th, ... step.
+// A run's recorded steps, kept for drawing: one ColumnStore per per-step list (every per-layer
+// metric, the time-step view, the loss), plus what the text panels need (the newest step, the
+// first non-finite one, the epoch figures, the pace of training).
 
-export const LAYER_FIELDS = ["grad_norms", "clipped_grad_norms", "weight_norms",
-  "update_ratios", "output_grad_norms"];
-const MAX_COLUMNS = 2000;
+import { FIELDS } from "./metrics.js";
+import { ColumnStore, encodePlain } from "./store.js";
 
-// log10 of a norm, or null (a gap in the heatmap) where there is no finite logarithm.
-export function log10OrNull(value) {
-  return typeof value === "number" && value > 0 && Number.isFinite(value)
-    ? Math.log10(value) : null;
+function isNonFinite(value) {
+  return value === null || (typeof value === "number" && !Number.isFinite(value));
 }
 
 export class RunSeries {
-  constructor(maxColumns = MAX_COLUMNS) {
-    this.maxColumns = maxColumns;
+  constructor(limits = {}) {
+    this.limits = limits; // {maxCells, maxColumns} for tests of long runs
+    this.revision = 0;
     this.reset();
   }
 
   reset() {
-    this.steps = [];
-    this.loss = [];
-    this.z = {};          // field -> [layer][column] of log10 values or null
-    this.present = new Set(); // fields some step actually had
-    this.stride = 1;
-    this.last = null;      // the newest Step seen, kept or not
-    this.timeNorms = null; // the newest ‖∂L/∂x_t‖ per time step (sequence models), and its step
+    this.stores = {};
+    for (const field of FIELDS) this.stores[field] = new ColumnStore(this.limits);
+    this.loss = new ColumnStore({ ...this.limits, encode: encodePlain });
+    this.count = 0;          // steps received (kept or merged)
+    this.first = null;       // the first Step received, and the newest
+    this.last = null;
+    this.nonFinite = null;   // the first step with a NaN or infinite loss or gradient
+    this.timeNorms = null;   // the newest ‖∂L/∂x_t‖ per time step, and its step
     this.timeStep = null;
-    this.revision = (this.revision || 0) + 1;
+    this.epochs = [];
+    this.revision += 1;
   }
 
-  /** Replace everything with a History (parallel lists) from a snapshot. */
-  load(history) {
+  /** Replace everything with a History (parallel lists) and the snapshot's epoch frames. */
+  load(history, epochs = []) {
     this.reset();
     const steps = history?.step || [];
+    const keys = Object.keys(history || {});
     const items = steps.map((step, i) => {
-      const item = { step };
-      for (const key of Object.keys(history)) item[key] = history[key]?.[i];
+      const item = {};
+      for (const key of keys) item[key] = history[key]?.[i];
       return item;
     });
     this.append(items);
+    this.epochs = Array.isArray(epochs) ? [...epochs] : [];
   }
 
   append(items) {
     for (const item of items) {
       if (typeof item?.step !== "number") continue;
+      if (this.last && item.step <= this.last.step) continue; // never the same step twice
+      this.first = this.first || item;
       this.last = item;
+      this.count += 1;
+      this.loss.push(item.step, [item.loss]);
+      for (const field of FIELDS) {
+        const values = item[field];
+        if (Array.isArray(values)) this.stores[field].push(item.step, values);
+      }
       if (Array.isArray(item.time_grad_norms)) {
         this.timeNorms = item.time_grad_norms;
         this.timeStep = item.step;
       }
-      const previous = this.steps.length ? this.steps[this.steps.length - 1] : null;
-      if (previous !== null && item.step <= previous) continue; // never the same step twice
-      if (previous !== null && item.step - previous < this.stride) continue;
-      this.push(item);
-      if (this.steps.length > this.maxColumns) this.halve();
+      if (this.nonFinite === null && (isNonFinite(item.loss)
+          || (Array.isArray(item.grad_norms) && item.grad_norms.some(isNonFinite)))) {
+        this.nonFinite = item.step;
+      }
     }
     this.revision += 1;
   }
 
-  push(item) {
-    const column = this.steps.length;
-    this.steps.push(item.step);
-    this.loss.push(Number.isFinite(item.loss) ? item.loss : null);
-    for (const field of LAYER_FIELDS) {
-      const values = item[field];
-      if (!Array.isArray(values)) {
-        if (this.z[field]) for (const row of this.z[field]) row.push(null);
-        continue;
-      }
-      this.present.add(field);
-      const rows = this.z[field] || (this.z[field] = []);
-      while (rows.length < values.length) rows.push(new Array(column).fill(null));
-      rows.forEach((row, layer) => row.push(log10OrNull(values[layer])));
-    }
+  addEpoch(frame) {
+    this.epochs = this.epochs.filter((e) => e.epoch !== frame.epoch);
+    this.epochs.push(frame);
   }
 
-  halve() {
-    const keep = (_, i) => i % 2 === 0;
-    this.steps = this.steps.filter(keep);
-    this.loss = this.loss.filter(keep);
-    for (const field of Object.keys(this.z)) {
-      this.z[field] = this.z[field].map((row) => row.filter(keep));
-    }
-    this.stride *= 2;
+  /** The store of a field, or null when no step had it. */
+  store(field) {
+    const store = this.stores[field];
+    return store && store.length ? store : null;
+  }
+
+  /** The fields some step had, in the order of METRICS. */
+  get present() {
+    return FIELDS.filter((field) => this.stores[field].length > 0);
   }
 
   get layerCount() {
-    return Math.max(0, ...Object.values(this.z).map((rows) => rows.length));
+    return this.stores.grad_norms.rows;
   }
 
-  /** [min, max] of the finite log10 values of `field`, or null when there are none. */
-  range(field) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const row of this.z[field] || []) {
-      for (const v of row) {
-        if (v === null) continue;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-    }
-    return min <= max ? [min, max] : null;
+  /** Optimizer steps per second of the worker's clock, from the first and newest step. */
+  get pace() {
+    if (!this.first || !this.last || this.last.step <= this.first.step) return null;
+    const seconds = this.last.t - this.first.t;
+    return seconds > 0 ? (this.last.step - this.first.step) / seconds : null;
+  }
+
+  get lastEpoch() {
+    return this.epochs.length ? this.epochs[this.epochs.length - 1] : null;
   }
 }

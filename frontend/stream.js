@@ -14,7 +14,7 @@ export function socketUrl(runId, loc = window.location) {
 }
 
 /**
- * Watches one run. `handlers` may have: snapshot(run, history), metrics(items), epoch(frame),
+ * Watches one run. `handlers` may have: snapshot(run, history, epochs), metrics(items), epoch(frame),
  * diagnosis(diagnosis), status(status, error), run(run), gone() (no such run),
  * connection(state) with state "open" | "retrying" | "closed".
  */
@@ -58,7 +58,7 @@ export class RunStream {
     switch (frame.type) {
       case "snapshot":
         this.final = isFinal(frame.run?.status);
-        this.emit("snapshot", frame.run, frame.history);
+        this.emit("snapshot", frame.run, frame.history, frame.epochs || []);
         break;
       case "metrics":
         this.emit("metrics", frame.items || []);

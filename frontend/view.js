@@ -1,68 +1,81 @@
-// The watched run and the one it is compared with: their live data, the two heatmaps on one
-// shared colour range, the loss chart and the text panel, redrawn at most ten times a second.
+// The watch panel: the watched run and the one it is compared with (their live data), and the
+// view's choices (metric, colours, opened row, zoom, loss axis), all of which come from the URL
+// hash. Redraws are coalesced to at most ten a second, however fast the frames arrive.
 
-import { DrawScheduler, LossChart, TimeChart } from "./charts.js";
-import { Heatmap, METRICS, sharedRange } from "./heatmap.js";
+import * as api from "./api.js";
+import { DrawScheduler } from "./charts.js";
+import { DEFAULT_SCALE, SCALES } from "./colours.js";
 import { LiveRun } from "./live.js";
-import { renderDiagnosis, renderStatus } from "./panel.js";
+import { DEFAULT_FIELD, FIELDS, METRICS } from "./metrics.js";
+import { renderStatus } from "./panel.js";
+import { Plots } from "./plots.js";
+import { updateState } from "./state.js";
+import { renderSummary } from "./summary.js";
+import { renderDiagnosis } from "./why.js";
 
 const $ = (id) => document.getElementById(id);
 
-function emptyText(live, field) {
-  if (!live) return "Start a run or pick one from the list.";
-  if (live.gone) return "This run does not exist.";
-  const run = live.run;
-  if (!run) return "Connecting…";
-  if (live.series.steps.length && !live.series.present.has(field)) {
-    return `This run records no ${METRICS[field]?.label || field}.`;
-  }
-  if (run.status === "queued") {
-    const where = run.queue_position ? ` (position ${run.queue_position})` : "";
-    return `Queued${where}: the heatmap fills in once training starts.`;
-  }
-  if (run.status === "running") return "Building the model; the first steps are on their way…";
-  return "This run recorded no steps.";
+function fillSelect(select, entries) {
+  const wanted = entries.map(([value]) => value).join();
+  if ([...select.options].map((o) => o.value).join() === wanted) return;
+  const value = select.value;
+  select.replaceChildren(...entries.map(([v, label]) => new Option(label, v)));
+  if (entries.some(([v]) => v === value)) select.value = value;
 }
 
 export class WatchView {
   /**
-   * `onParentKnown(parentId)` is called once per watched run that has a parent;
-   * `onRunUpdate(run)` whenever the watched run's socket changes what is known about it.
+   * `onParentKnown(parentId)` once per watched run that has a parent; `onRunUpdate(run)`
+   * whenever the watched run's socket changes what is known about it; `onApply(suggestion)`
+   * when a suggestion is to be applied.
    */
-  constructor({ onParentKnown, onRunUpdate }) {
+  constructor({ onParentKnown, onRunUpdate, onApply }) {
     this.onParentKnown = onParentKnown;
     this.onRunUpdate = onRunUpdate;
+    this.onApply = onApply;
     this.watched = null;
     this.compared = null;
-    this.field = "grad_norms";
+    this.view = { field: DEFAULT_FIELD, scale: DEFAULT_SCALE, row: null, logLoss: false, zoom: null };
     this.parentOffered = false;
     this.scheduler = new DrawScheduler();
-    this.heatmap = new Heatmap($("heatmap"));
-    this.compareHeatmap = new Heatmap($("compare-heatmap"));
-    this.loss = new LossChart($("loss-chart"));
-    this.time = new TimeChart($("time-chart"));
-    this.metricSelect = $("metric");
-    this.metricSelect.addEventListener("change", () => {
-      this.field = this.metricSelect.value;
-      this.requestPlots();
+    this.plots = new Plots({
+      onRow: (row) => updateState({ row }),
+      onZoom: (zoom) => updateState({ zoom }),
     });
-    $("loss-log").addEventListener("change", (event) => {
-      this.loss.logScale = event.target.checked;
-      this.requestPlots();
-    });
-    this.updateMetricOptions();
+    this.bind();
     this.showCompare();
     this.renderAll();
   }
 
-  /** Watch `runId` (or nothing) and compare with `compareId` (or nothing). */
-  show(runId, compareId) {
+  bind() {
+    fillSelect($("scale"), Object.entries(SCALES).map(([key, s]) => [key, s.label]));
+    $("metric").addEventListener("change", () => updateState({ metric: $("metric").value, row: null }));
+    $("scale").addEventListener("change", () => updateState({ scale: $("scale").value }));
+    $("loss-log").addEventListener("change", (e) => updateState({ log: e.target.checked }));
+    $("row-select").addEventListener("change", () => updateState({ row: Number($("row-select").value) }));
+    $("row-close").addEventListener("click", () => updateState({ row: null }));
+    $("download-png").addEventListener("click", () => this.downloadPng());
+    window.addEventListener("resize", () => this.requestPlots());
+  }
+
+  /** Follow the hash: which runs, and how they are shown. */
+  show(state) {
+    this.view = {
+      field: FIELDS.includes(state.metric) ? state.metric : DEFAULT_FIELD,
+      scale: state.scale in SCALES ? state.scale : DEFAULT_SCALE,
+      row: state.row,
+      logLoss: Boolean(state.log),
+      zoom: state.zoom,
+    };
+    $("scale").value = this.view.scale;
+    $("loss-log").checked = this.view.logLoss;
+    const runId = state.run;
     if ((this.watched?.id ?? null) !== runId) {
       this.watched?.close();
       this.parentOffered = false;
       this.watched = runId ? new LiveRun(runId, (part) => this.watchedChanged(part)) : null;
     }
-    const compare = compareId && compareId !== runId ? compareId : null;
+    const compare = state.compare && state.compare !== runId ? state.compare : null;
     if ((this.compared?.id ?? null) !== compare) {
       this.compared?.close();
       this.compared = compare ? new LiveRun(compare, (part) => this.comparedChanged(part)) : null;
@@ -71,10 +84,7 @@ export class WatchView {
     this.renderAll();
   }
 
-  /**
-   * Take what only the list knows from a poll: a queued run's place in the queue moves as
-   * others start, which its socket does not report.
-   */
+  /** Take what only the list's polls know: a queued run's place in the queue moves. */
   syncFromList(runs) {
     for (const live of [this.watched, this.compared]) {
       const listed = live?.run && runs.find((r) => r.id === live.id);
@@ -87,7 +97,7 @@ export class WatchView {
   }
 
   watchedChanged(part) {
-    if (part === "diagnosis") renderDiagnosis(this.watched);
+    if (part === "diagnosis") this.renderDiagnosis();
     if (part === "data") {
       this.scheduler.request("status", () => this.renderWatchedStatus());
       this.requestPlots();
@@ -104,8 +114,19 @@ export class WatchView {
     }
   }
 
+  comparedChanged(part) {
+    if (part === "run" || part === "gone") this.showCompare();
+    this.requestPlots();
+  }
+
+  renderDiagnosis() {
+    renderDiagnosis(this.watched, this.onApply);
+    this.requestPlots();
+  }
+
   renderWatchedStatus() {
     renderStatus(this.watched);
+    this.renderDownloads();
     const live = this.watched;
     if (!live?.run) return;
     const last = live.lastStep;
@@ -114,9 +135,28 @@ export class WatchView {
     this.onRunUpdate({ ...live.run, progress });
   }
 
-  comparedChanged(part) {
-    if (part === "run" || part === "gone") this.showCompare();
-    if (["data", "run", "gone"].includes(part)) this.requestPlots();
+  renderDownloads() {
+    const id = this.watched?.run ? this.watched.id : null;
+    for (const format of ["csv", "json"]) {
+      const link = $(`download-${format}`);
+      link.hidden = !id;
+      if (id) {
+        link.href = api.metricsUrl(id, format);
+        link.download = `gradwatch-${id}.${format}`;
+      }
+    }
+    $("download-png").hidden = !(id && this.watched.series.count);
+  }
+
+  async downloadPng() {
+    if (!this.watched) return;
+    const url = await this.plots.image();
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `gradwatch-${this.watched.id}-${this.view.field}.png`;
+    document.body.append(link);
+    link.click();
+    link.remove();
   }
 
   showCompare() {
@@ -128,14 +168,14 @@ export class WatchView {
     const box = document.querySelector(".heatmaps");
     if (box.classList.contains("has-compare") !== has) {
       box.classList.toggle("has-compare", has);
-      this.heatmap.resize();
+      this.plots.resize();
     }
   }
 
   renderAll() {
     renderStatus(this.watched);
-    renderDiagnosis(this.watched);
-    $("heatmap-caption").textContent = this.watched ? `Watched: ${this.watched.label}` : "Watched run";
+    this.renderDownloads();
+    renderDiagnosis(this.watched, this.onApply);
     this.requestPlots();
   }
 
@@ -144,42 +184,19 @@ export class WatchView {
   }
 
   updateMetricOptions() {
-    const present = new Set(["grad_norms"]);
+    const present = new Set([DEFAULT_FIELD, this.view.field]);
     for (const live of [this.watched, this.compared]) {
       for (const field of live?.series.present || []) present.add(field);
     }
-    const wanted = Object.keys(METRICS).filter((f) => present.has(f) || f === this.field);
-    const current = [...this.metricSelect.options].map((o) => o.value);
-    if (wanted.join() === current.join()) return;
-    this.metricSelect.replaceChildren(...wanted.map((field) => {
-      const option = document.createElement("option");
-      option.value = field;
-      option.textContent = METRICS[field].label;
-      return option;
-    }));
-    this.metricSelect.value = this.field;
+    fillSelect($("metric"), FIELDS.filter((f) => present.has(f)).map((f) => [f, METRICS[f].label]));
+    $("metric").value = this.view.field;
   }
 
   drawPlots() {
     this.updateMetricOptions();
     $("heatmap-caption").textContent = this.watched ? `Watched: ${this.watched.label}` : "Watched run";
     if (this.compared) $("compare-caption").textContent = `Compared with ${this.compared.label}`;
-    const runs = [this.watched, this.compared].filter(Boolean);
-    const zrange = sharedRange(runs.map((live) => live.series.range(this.field)));
-    this.heatmap.draw({
-      series: this.watched?.series, field: this.field, layers: this.watched?.run?.layers,
-      zrange, emptyText: emptyText(this.watched, this.field),
-    });
-    if (this.compared) {
-      this.compareHeatmap.draw({
-        series: this.compared.series, field: this.field, layers: this.compared.run?.layers,
-        zrange, emptyText: emptyText(this.compared, this.field),
-      });
-    }
-    const entry = (live) => (live ? { label: live.label, series: live.series } : null);
-    this.loss.draw({ watched: entry(this.watched), compared: entry(this.compared) });
-    const hasTime = TimeChart.has(this.watched) || TimeChart.has(this.compared);
-    $("time-section").hidden = !hasTime;
-    if (hasTime) this.time.draw({ watched: entry(this.watched), compared: entry(this.compared) });
+    this.plots.draw([this.watched, this.compared], this.view);
+    renderSummary(this.compared, this.watched);
   }
 }

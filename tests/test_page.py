@@ -1,4 +1,6 @@
-"""The dashboard page in a real Chromium against the real server, with real Keras training.
+"""The dashboard page in a real Chromium against the real server, with real Keras training:
+the form, a preset run streamed to completion, the vanishing diagnosis and its "why", applying
+the suggestion and both heatmaps side by side, reconnecting, and the page's pure modules.
 
 Uses the `live_server` fixture of tests/conftest.py (the server on a loopback port, one
 worker). Each test trains tiny models, so the whole module takes tens of seconds.
@@ -6,95 +8,35 @@ worker). Each test trains tiny models, so the whole module takes tens of seconds
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import time
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from tests.pagekit import (
+    RUN_TIMEOUT_MS,
+    field,
+    hash_state,
+    loss_steps,
+    no_errors,
+    recorded_steps,
+    trace,
+    wait_form,
+    wait_heatmap_rows,
+    wait_status,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
-RUN_TIMEOUT_MS = 120_000
+pytest_plugins = ("tests.pagefixtures",)  # the browser, context and page fixtures
+pytestmark = pytest.mark.browser
 
 # A tiny version of the vanishing preset: 200 samples, 2 epochs of 5 optimizer steps each.
 SMALL = {"n_samples": "200", "epochs": "2"}
 SHALLOW = 3  # sigmoid layers in most tests; the preset's 10 where the gradient must vanish
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        message = "Chromium not found at /usr/bin/chromium: apt-get install chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Console:
-    """Collects the page's console errors and uncaught exceptions."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-
-
-@pytest.fixture
-def context(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context):
-    page = context.new_page()
-    page.console = Console(page)
-    return page
-
-
-def field(page, path: str):
-    return page.locator(f'[data-testid="run-form"] [name="{path}"]')
-
-
-def heatmap_z(page, testid: str = "heatmap"):
-    return page.evaluate(
-        "id => { const d = document.querySelector(`[data-testid=${id}]`);"
-        " return d && d.data && d.data[0] ? d.data[0].z : null; }", testid)
-
-
-def wait_heatmap_rows(page, testid: str, rows: int):
-    page.wait_for_function(
-        "([id, rows]) => { const d = document.querySelector(`[data-testid=${id}]`);"
-        " const z = d && d.data && d.data[0] && d.data[0].z;"
-        " return Boolean(z && z.length === rows && z[0].length > 0); }",
-        arg=[testid, rows], timeout=RUN_TIMEOUT_MS)
-
-
-def wait_status(page, prefix: str):
-    page.wait_for_function(
-        "p => document.querySelector('[data-testid=run-status]').textContent.startsWith(p)",
-        arg=prefix, timeout=RUN_TIMEOUT_MS)
-
-
-def hash_state(page) -> dict[str, str]:
-    return dict(re.findall(r"(run|compare)=([^&]+)", page.evaluate("location.hash")))
-
-
 def start_small_vanishing_run(page, depth: int | None = SHALLOW) -> str:
     """Fill the form from the vanishing preset, shrink it, start it; returns the run id."""
     page.goto("/")
+    wait_form(page)
     page.select_option('[data-testid="preset"]', "vanishing-sigmoid")
     field(page, "dataset.n_samples").fill(SMALL["n_samples"])
     field(page, "training.epochs").fill(SMALL["epochs"])
@@ -105,41 +47,15 @@ def start_small_vanishing_run(page, depth: int | None = SHALLOW) -> str:
     return hash_state(page)["run"]
 
 
-def create_run(context, config: dict) -> dict:
-    response = context.request.post("/api/runs", data=json.dumps(config),
-                                    headers={"Content-Type": "application/json"})
-    assert response.status == 201, response.text()
-    return response.json()
-
-
-def wait_run_final(context, run_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = context.request.get(f"/api/runs/{run_id}").json()
-        if run["status"] in ("completed", "stopped", "failed", "diverged"):
-            return run
-        time.sleep(0.3)
-    raise AssertionError(f"run {run_id} did not finish within {timeout} s")
-
-
-def recorded_steps(context, run_id: str) -> list[int]:
-    body = context.request.get(f"/api/runs/{run_id}/metrics?format=json").json()
-    rows = body["rows"] if isinstance(body, dict) and "rows" in body else body
-    if isinstance(rows, dict):  # a History of parallel lists
-        return list(rows["step"])
-    return [row["step"] for row in rows]
-
-
 def test_form_comes_from_the_schema_and_a_preset_fills_it(page, context):
     schema = context.request.get("/api/schema").json()
     presets = context.request.get("/api/presets").json()
     page.goto("/")
+    wait_form(page)
     # Every choice of the schema is offered, e.g. all the activations.
-    activation = schema["$defs"]["RemediesConfig"]["properties"]["activation"]
-    select = field(page, "remedies.activation")
-    select.wait_for(state="attached")  # the form is built once /api/schema has answered
-    options = select.locator("option").all_inner_texts()
-    assert options == activation["enum"]
+    remedies = schema["$defs"]["RemediesConfig"]["properties"]
+    options = field(page, "remedies.activation").locator("option").all_inner_texts()
+    assert options == remedies["activation"]["enum"]
     assert field(page, "model.depth").input_value() == str(
         schema["$defs"]["ModelConfig"]["properties"]["depth"]["default"])
 
@@ -149,38 +65,88 @@ def test_form_comes_from_the_schema_and_a_preset_fills_it(page, context):
     selected = field(page, "remedies.activation").evaluate("s => s.selectedOptions[0].text")
     assert selected == preset["config"]["remedies"]["activation"]
     assert field(page, "model.depth").input_value() == str(preset["config"]["model"]["depth"])
+    # The hash records the preset and only what was changed from it.
+    field(page, "model.depth").fill("4")
+    assert hash_state(page) == {"preset": "vanishing-sigmoid", "f.model.depth": "4"}
+    assert page.console.errors == []
+
+
+def test_every_remedy_explains_itself_and_fields_that_do_not_apply_are_greyed(page, context):
+    schema = context.request.get("/api/schema").json()
+    page.goto("/")
+    wait_form(page)
+    # Each remedy's help says what it does and links its paper, and shows on demand.
+    help_text = page.locator("#field-remedies-batch_norm-help")
+    assert not help_text.is_visible()
+    page.get_by_role("button", name="Explain Batch norm").click()
+    assert help_text.is_visible()
+    assert help_text.locator("a", has_text="Ioffe & Szegedy 2015").get_attribute(
+        "href").startswith("https://arxiv.org/")
+    for name, node in schema["$defs"]["RemediesConfig"]["properties"].items():
+        text = page.locator(f"#field-remedies-{name}-help").inner_text()
+        assert node["description"] in text
+
+    # Fields that the other choices make irrelevant are disabled, with the reason.
+    def disabled(path):
+        return field(page, path).is_disabled()
+
+    assert disabled("model.cell") and disabled("remedies.init_std")
+    assert disabled("remedies.l1") and disabled("remedies.l2") and disabled("remedies.clip_value")
+    assert disabled("dataset.seq_len") and not disabled("dataset.n_features")
+    assert "only with arch rnn" in page.inner_text("#field-model-cell-note")
+    field(page, "remedies.initializer").select_option(label="random_normal")
+    field(page, "remedies.regularizer").select_option(label="l2")
+    field(page, "remedies.clipping").select_option(label="global_norm")
+    assert not disabled("remedies.init_std") and not disabled("remedies.l2")
+    assert disabled("remedies.l1") and not disabled("remedies.clip_value")
+    field(page, "dataset.name").select_option(label="adding")
+    field(page, "model.arch").select_option(label="rnn")
+    assert not disabled("model.cell") and not disabled("dataset.seq_len")
+    assert disabled("remedies.batch_norm") and disabled("remedies.residual")
+    assert disabled("dataset.n_features")
+    # Every control has a label a screen reader announces, and the form works by keyboard.
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid=run-form] input, [data-testid=run-form] select')]
+        .filter(el => !(el.labels && el.labels.length)).map(el => el.name || el.id)""")
+    assert unlabelled == []
+    field(page, "model.depth").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Explain Width"
     assert page.console.errors == []
 
 
 def test_invalid_input_shows_the_servers_sentence_next_to_the_field(page):
     page.goto("/")
+    wait_form(page)
     field(page, "dataset.n_samples").fill("3")
     page.click('[data-testid="start-run"]')
     error = page.locator("#field-dataset-n_samples-error")
     error.wait_for()
     assert "n_samples" in error.inner_text()
     assert field(page, "dataset.n_samples").get_attribute("aria-invalid") == "true"
-    assert "run=" not in page.evaluate("location.hash")
+    assert "run" not in hash_state(page)
     # Chromium logs the 422 response itself; nothing else may fail.
-    assert [e for e in page.console.errors if "422" not in e] == []
+    assert no_errors(page, allowed="422") == []
 
 
-def test_a_small_run_streams_into_the_heatmap_and_completes(page, context):
+def test_a_run_from_a_preset_streams_into_the_heatmap_and_completes(page, context):
     run_id = start_small_vanishing_run(page)
-    depth = SHALLOW
-    wait_heatmap_rows(page, "heatmap", depth + 1)  # hidden layers and the output layer
+    wait_heatmap_rows(page, "heatmap", SHALLOW + 1)  # hidden layers and the output layer
     wait_status(page, "completed")
 
     run = context.request.get(f"/api/runs/{run_id}").json()
-    assert len(run["layers"]) == depth + 1
-    figure = page.evaluate("() => { const d = document.querySelector('[data-testid=heatmap]');"
-                           " return {x: d.data[0].x, y: d.data[0].y, zmin: d.data[0].zmin,"
-                           " zmax: d.data[0].zmax, ticks: d.data[0].colorbar.ticktext}; }")
-    # One column per recorded step, each exactly once, in order.
-    assert figure["x"] == recorded_steps(context, run_id)
+    steps = recorded_steps(context, run_id)
+    assert len(run["layers"]) == SHALLOW + 1
+    page.wait_for_function("n => document.getElementById('loss-chart').data[0].x.length === n",
+                           arg=len(steps))
+    figure = trace(page)
+    # A short run: one column per step, each recorded step exactly once, in order.
+    assert (figure["x0"], figure["dx"]) == (0, 1)
+    assert len(figure["z"][0]) == steps[-1] + 1
+    assert loss_steps(page) == steps
+    assert all(v is not None for row in figure["z"] for v in row)
     # Rows are layers, input side first (Plotly draws the first row at the bottom).
-    assert run["layers"][0]["name"] in figure["y"][0]
-    assert run["layers"][-1]["name"] in figure["y"][-1]
+    assert figure["y"] == [layer["name"] for layer in run["layers"]]
     assert figure["zmin"] < figure["zmax"] and float(figure["zmin"]).is_integer()
     assert figure["ticks"] and all(t.startswith("10") for t in figure["ticks"])
 
@@ -191,46 +157,52 @@ def test_a_small_run_streams_into_the_heatmap_and_completes(page, context):
     assert page.console.errors == []
 
 
-def test_reloading_restores_the_watched_and_compared_runs(page, context):
-    tiny = {"dataset": {"name": "moons", "n_samples": 100}, "model": {"depth": 2, "width": 8},
-            "training": {"epochs": 1}}
-    first = create_run(context, {**tiny, "name": "first"})
-    second = create_run(context, {**tiny, "name": "second", "seed": 1})
-    wait_run_final(context, first["id"])
-    wait_run_final(context, second["id"])
-
-    page.goto(f"/#run={second['id']}&compare={first['id']}")
-    for _ in range(2):  # as opened, then after a reload
-        wait_status(page, "completed")
-        wait_heatmap_rows(page, "heatmap", 3)
-        wait_heatmap_rows(page, "compare-heatmap", 3)
-        assert hash_state(page) == {"run": second["id"], "compare": first["id"]}
-        assert "second" in page.inner_text("#watch-title")
-        ranges = page.evaluate("['heatmap', 'compare-heatmap'].map(id => {"
-                               " const t = document.querySelector(`[data-testid=${id}]`).data[0];"
-                               " return [t.zmin, t.zmax]; })")
-        assert ranges[0] == ranges[1], "both heatmaps must share one colour scale"
-        page.reload()
-    assert page.console.errors == []
-
-
-def test_apply_suggestion_restarts_the_run_and_compares_with_its_parent(page, context):
+def test_vanishing_is_diagnosed_explained_and_fixed_side_by_side(page, context):
     parent_id = start_small_vanishing_run(page, depth=None)  # the preset's 10 layers
-    button = page.locator('[data-testid="apply-suggestion"]')
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=apply-suggestion]').disabled",
         timeout=RUN_TIMEOUT_MS)
     assert page.inner_text('[data-testid="diagnosis"]').startswith("vanishing")
-    button.click()
+    # The "why" uses this run's numbers and the true cause, and links the papers.
+    why = page.locator("#why")
+    assert why.is_visible()
+    text = why.inner_text()
+    assert "at most a quarter" in text and re.search(r"about 0\.\d\d per layer", text)
+    assert "exponential average" not in text
+    assert why.locator("a", has_text="Glorot & Bengio 2010").count() >= 1
+    assert why.locator("li").count() >= 2  # every suggestion, with what it does
+
+    page.click('[data-testid="apply-suggestion"]')
     page.wait_for_function(
         "parent => location.hash.includes('compare=' + parent) && !location.hash.includes("
         "'run=' + parent)", arg=parent_id)
     child_id = hash_state(page)["run"]
     child = context.request.get(f"/api/runs/{child_id}").json()
     assert child["parent_id"] == parent_id
+    assert child["config"]["remedies"]["activation"] == "relu"
     wait_status(page, "completed")
+    child = context.request.get(f"/api/runs/{child_id}").json()
     parent = context.request.get(f"/api/runs/{parent_id}").json()
+    wait_heatmap_rows(page, "heatmap", len(child["layers"]))
     wait_heatmap_rows(page, "compare-heatmap", len(parent["layers"]))
+    # Side by side on one colour scale, the vanishing range marked on the parent's bar.
+    watched, compared = trace(page, "heatmap"), trace(page, "compare-heatmap")
+    assert (watched["zmin"], watched["zmax"]) == (compared["zmin"], compared["zmax"])
+    assert "vanishing" in compared["shapes"]
+    boxes = [page.locator(f'[data-testid="{t}"]').bounding_box()
+             for t in ("heatmap", "compare-heatmap")]
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 5 and boxes[0]["x"] < boxes[1]["x"]
+    # Both loss curves overlaid, and the before → after summary.
+    page.wait_for_function("document.getElementById('loss-chart').data.length === 2")
+    page.wait_for_function(
+        "() => /vanishing\\s*→\\s*healthy/.test(document.getElementById('summary').innerText)",
+        timeout=10_000)
+    summary = page.inner_text("#summary")
+    assert "final loss" in summary and "layer 1 ÷ output layer gradient" in summary
+    # The runs list links the child to its parent.
+    link = page.locator(f'li[data-run-id="{child_id}"] .parent-link')
+    link.wait_for()
+    assert "restart of" in link.inner_text()
     assert page.console.errors == []
 
 
@@ -256,45 +228,83 @@ def test_a_dropped_socket_reconnects_without_doubling_steps(page, context):
     wait_status(page, "completed")
     wait_heatmap_rows(page, "heatmap", SHALLOW + 1)
     assert len(connections) >= 2, "the page did not reconnect"
-    x = page.evaluate("document.querySelector('[data-testid=heatmap]').data[0].x")
-    assert x == recorded_steps(context, run_id)
+    steps = recorded_steps(context, run_id)
+    page.wait_for_function("n => document.getElementById('loss-chart').data[0].x.length === n",
+                           arg=len(steps))
+    assert loss_steps(page) == steps
     assert page.console.errors == []
 
 
-def test_page_modules_keep_long_runs_bounded_and_the_hash_round_trips(page):
+def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
     page.goto("/")
     result = page.evaluate("""async () => {
         const { RunSeries } = await import('/static/series.js');
+        const { DisplayGrid, envelope } = await import('/static/decimate.js');
         const { parseHash, formatHash } = await import('/static/state.js');
-        const { colourTicks, sharedRange } = await import('/static/heatmap.js');
-        const series = new RunSeries(100);
-        const step = (i) => ({ step: i, epoch: 0, loss: 1 / (i + 1),
-                               grad_norms: [10 ** -(i % 7), 0, null, Infinity] });
+        const { colourTicks, sharedRange, scientific } = await import('/static/colours.js');
+        // 4 layers × 1000 steps in a store capped at 100 columns, one spike at step 777.
+        const series = new RunSeries({ maxColumns: 100 });
+        const step = (i) => ({ step: i, epoch: 0, loss: 1 / (i + 1), t: i,
+            grad_norms: [i === 777 ? 1e4 : 10 ** -(i % 7), 0, null, Infinity] });
         for (let i = 0; i < 1000; i += 10) {
             series.append(Array.from({ length: 10 }, (_, k) => step(i + k)));
         }
-        const steps = series.steps;
-        const thinned = { columns: steps.length, rows: series.z.grad_norms.length,
-                          increasing: steps.every((s, i) => i === 0 || s > steps[i - 1]),
-                          first: series.z.grad_norms.map((row) => row[0]) };
-        series.load({ step: [0, 1], loss: [1, 0.5], grad_norms: [[1, 1e-3], [1, 1e-4]] });
-        return {
-            thinned, reloaded: { steps: series.steps, z: series.z.grad_norms },
-            hash: parseHash(formatHash({ run: 'a1', compare: 'b2' })),
-            empty: parseHash(''),
-            ticks: colourTicks(-6, 0).ticktext,
-            range: sharedRange([[-5.5, -1.2], [-3, 0.4]]),
+        const store = series.store('grad_norms');
+        const grid = new DisplayGrid(50).update(store);
+        const columns = Array.from(grid.z[0]);
+        const line = envelope(store, 0, 40, (v) => 10 ** v);
+        const out = {
+            stored: store.length, rows: store.rows,
+            maxStored: Math.max(...store.data[0].subarray(0, store.length)),
+            shown: columns.length, bucket: grid.bucket, maxShown: Math.max(...columns),
+            zeroRow: Array.from(grid.z[1]).every((v) => v === -Infinity),
+            nanRow: Array.from(grid.z[2]).every((v) => Number.isNaN(v)),
+            linePoints: line.x.length, lineMax: Math.max(...line.y),
+            pace: series.pace, nonFinite: series.nonFinite,
         };
+        // A snapshot replaces what was there.
+        series.load({ step: [0, 1], loss: [1, 0.5], grad_norms: [[1, 1e-3], [1, 1e-4]] });
+        const s = series.store('grad_norms');
+        out.reloaded = [s.length, Array.from(s.data[1].subarray(0, 2), (v) => Math.round(v))];
+        out.hash = parseHash(formatHash({ run: 'a1', compare: 'b2', metric: 'weight_norms',
+            row: 3, log: true, zoom: [10, 200], form: { 'model.depth': '4' } }));
+        out.empty = parseHash('');
+        out.ticks = colourTicks(-6, 0).ticktext;
+        out.range = sharedRange([[-5.5, -1.2], [-3, 0.4]]);
+        out.sci = [scientific(0.00032), scientific(12345), scientific(0.5)];
+        return out;
     }""")
-    thinned = result["thinned"]
-    assert 50 <= thinned["columns"] <= 100 and thinned["increasing"]
-    assert thinned["rows"] == 4
-    # log10 of each norm; 0, null and Infinity have no finite logarithm and become gaps.
-    assert thinned["first"] == [0, None, None, None]
-    # A snapshot replaces what was there.
-    assert result["reloaded"] == {"steps": [0, 1], "z": [[0, 0], [-3, -4]]}
-    assert result["hash"] == {"run": "a1", "compare": "b2"}
-    assert result["empty"] == {"run": None, "compare": None}
+    # Memory is bounded, but merging keeps the largest value: the spike survives both the
+    # store's merging and the display's decimation, and the line chart's envelope.
+    assert 50 <= result["stored"] <= 100 and result["rows"] == 4
+    assert result["maxStored"] == pytest.approx(4) and result["maxShown"] == pytest.approx(4)
+    assert result["shown"] <= 50 and result["bucket"] > 1
+    assert result["linePoints"] <= 40 and result["lineMax"] == pytest.approx(1e4, rel=1e-3)
+    # 0 has no logarithm and NaN/∞ are not finite: both are gaps, told apart by the tooltip.
+    assert result["zeroRow"] and result["nanRow"]
+    assert result["pace"] == pytest.approx(1) and result["nonFinite"] == 0
+    assert result["reloaded"] == [2, [-3, -4]]  # layer 2 at steps 0 and 1
+    assert result["hash"] == {"run": "a1", "compare": "b2", "metric": "weight_norms",
+                              "scale": None, "row": 3, "log": True, "runs": None,
+                              "zoom": [10, 200], "preset": None, "from": None,
+                              "form": {"model.depth": "4"}}
+    assert result["empty"]["run"] is None and result["empty"]["form"] == {}
     assert result["ticks"] == ["10⁻⁶", "10⁻⁵", "10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰"]
     assert result["range"] == [-6, 1]
+    assert result["sci"] == ["3.2×10⁻⁴", "1.2×10⁴", "0.5"]
     assert page.console.errors == []
+
+
+def test_the_colour_bar_marks_use_the_diagnosis_thresholds(page):
+    from trainer import diagnose
+
+    page.goto("/")
+    thresholds = page.evaluate(
+        "async () => (await import('/static/thresholds.js')).THRESHOLDS")
+    assert thresholds == {
+        "vanishingRatio": diagnose.VANISHING_RATIO,
+        "timeVanishingRatio": diagnose.TIME_VANISHING_RATIO,
+        "explodingRatio": diagnose.EXPLODING_RATIO,
+        "explodingNorm": diagnose.EXPLODING_NORM,
+        "window": diagnose.WINDOW,
+    }

@@ -1,0 +1,164 @@
+// The "New run" panel: the schema-built form, its presets, and its base. The base is what the
+// form started from (the defaults, a preset, or a run's config); the URL hash holds the base
+// and only the fields changed from it. With a run as the base, starting makes a child run of
+// it: POST /api/runs/{id}/restart with just the changed fields (CONTRACT §4).
+
+import * as api from "./api.js";
+import { RunForm } from "./form.js";
+import { runLabel } from "./live.js";
+import { changedFrom, parseFieldText, unflatten } from "./schema.js";
+import { formatHash, readState, updateState } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+const NO_BASE = { kind: "defaults", id: null, label: "", flat: null };
+
+export class FormPanel {
+  /** `onStarted(run, parentId)` after a run was created (parentId null for a fresh run). */
+  constructor({ schema, presets, onStarted }) {
+    this.presets = presets;
+    this.onStarted = onStarted;
+    this.form = new RunForm({ root: $("form-fields"), errorBox: $("form-error"), schema,
+      onInput: () => this.record() });
+    this.base = { ...NO_BASE, flat: this.form.defaults };
+    this.written = null; // the hash part this panel wrote last
+    this.submit = document.querySelector('[data-testid="start-run"]');
+    this.fillPresets();
+    this.bind();
+  }
+
+  fillPresets() {
+    const select = $("preset");
+    for (const preset of this.presets) {
+      const option = document.createElement("option");
+      option.value = preset.id;
+      option.textContent = preset.title;
+      select.append(option);
+    }
+  }
+
+  bind() {
+    $("preset").addEventListener("change", () => {
+      const preset = this.presets.find((p) => p.id === $("preset").value);
+      this.setBase(preset ? { kind: "preset", id: preset.id, label: preset.title,
+        config: preset.config } : null);
+      this.record();
+    });
+    $("reset-form").addEventListener("click", () => {
+      this.setBase(null);
+      this.record();
+    });
+    $("form-detach").addEventListener("click", () => {
+      // Keep what the form holds, but as a run of its own: compared with the defaults now.
+      const values = this.form.values();
+      this.setBase(null);
+      this.form.set(values);
+      this.record();
+    });
+    $("show-help").addEventListener("change", (event) => {
+      $("run-form").classList.toggle("show-help", event.target.checked);
+    });
+    $("run-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.start();
+    });
+  }
+
+  /** Make `base` ({kind, id, label, config}, or null for the defaults) the form's base. */
+  setBase(base) {
+    this.form.fill(base?.config || {});
+    this.base = base ? { ...base, flat: this.form.values() } : { ...NO_BASE, flat: this.form.defaults };
+    this.form.base = this.base.flat;
+    this.form.refresh();
+    const preset = base?.kind === "preset" ? this.presets.find((p) => p.id === base.id) : null;
+    $("preset").value = preset ? preset.id : "";
+    $("look-for").textContent = preset ? `What to look for: ${preset.look_for}` : "";
+    $("look-for").hidden = !preset;
+    const fromRun = base?.kind === "run";
+    $("form-base").hidden = !fromRun;
+    $("form-base-text").textContent = fromRun ? `These are the settings of ${base.label}. `
+      + "Change a remedy and start: the new run is a restart of it, linked to it in the runs "
+      + "list and compared with it." : "";
+    this.submit.textContent = fromRun ? "Restart with these changes" : "Start run";
+  }
+
+  /** Load a run's config as the base (the "change its settings" button). */
+  loadRun(run) {
+    this.setBase({ kind: "run", id: run.id, label: runLabel(run), config: run.config });
+    this.record();
+    this.form.fields.values().next().value?.input.focus();
+  }
+
+  /** The fields changed from the base, as text for the hash. */
+  changedText() {
+    const text = {};
+    for (const [path, value] of Object.entries(changedFrom(this.form.values(), this.base.flat))) {
+      if (value !== null && value !== undefined) text[path] = String(value);
+    }
+    return text;
+  }
+
+  hashPart() {
+    return {
+      preset: this.base.kind === "preset" ? this.base.id : null,
+      from: this.base.kind === "run" ? this.base.id : null,
+      form: this.changedText(),
+    };
+  }
+
+  record() {
+    const part = this.hashPart();
+    this.written = formatHash(part);
+    updateState(part, { silent: true });
+  }
+
+  /** Follow the hash (on load, Back, or a pasted link) unless it is what this panel wrote. */
+  async sync(state = readState()) {
+    const written = formatHash({ preset: state.preset, from: state.from, form: state.form });
+    if (written === this.written) return;
+    this.written = written;
+    let base = null;
+    const preset = this.presets.find((p) => p.id === state.preset);
+    if (state.from) {
+      try {
+        const run = await api.getRun(state.from);
+        base = { kind: "run", id: run.id, label: runLabel(run), config: run.config };
+      } catch (err) {
+        this.showError(`The run these settings came from cannot be loaded: ${err.message}`);
+      }
+    } else if (preset) {
+      base = { kind: "preset", id: preset.id, label: preset.title, config: preset.config };
+    }
+    this.setBase(base);
+    const values = {};
+    for (const [path, text] of Object.entries(state.form || {})) {
+      const field = this.form.fields.get(path);
+      const value = field ? parseFieldText(field, text) : undefined;
+      if (value !== undefined) values[path] = value;
+    }
+    this.form.set(values);
+  }
+
+  showError(message) {
+    $("form-error").textContent = message;
+    $("form-error").hidden = !message;
+  }
+
+  async start() {
+    this.form.clearErrors();
+    this.submit.disabled = true;
+    try {
+      if (this.base.kind === "run") {
+        const changes = changedFrom(this.form.values(), this.base.flat);
+        const run = await api.restartRun(this.base.id, unflatten(changes));
+        this.onStarted(run, this.base.id);
+      } else {
+        const run = await api.createRun(unflatten(this.form.values()));
+        this.onStarted(run, null);
+      }
+    } catch (err) {
+      this.form.showError(err);
+    } finally {
+      this.submit.disabled = false;
+    }
+  }
+}

@@ -1,0 +1,156 @@
+// Reading RunConfig's JSON schema (GET /api/schema): the fields, their kinds, choices, limits,
+// help, and when a field applies (`x-applies-when`). Nothing here repeats the schema's content.
+
+function withoutKeys(node, keys) {
+  const copy = { ...node };
+  for (const key of keys) delete copy[key];
+  return copy;
+}
+
+/** A schema node with `$ref` and single-entry `allOf` followed. */
+export function resolve(schema, node) {
+  let current = node || {};
+  for (let i = 0; i < 8; i += 1) {
+    if (current.$ref) {
+      const name = current.$ref.split("/").pop();
+      current = { ...schema.$defs?.[name], ...withoutKeys(current, ["$ref"]) };
+    } else if (Array.isArray(current.allOf) && current.allOf.length === 1) {
+      current = { ...current.allOf[0], ...withoutKeys(current, ["allOf"]) };
+    } else {
+      break;
+    }
+  }
+  return current;
+}
+
+/** The allowed values of a field: `enum`, `const`, or an anyOf/oneOf of consts; else null. */
+export function choicesOf(node) {
+  if (Array.isArray(node.enum)) return node.enum;
+  if ("const" in node) return [node.const];
+  const options = node.anyOf || node.oneOf;
+  if (Array.isArray(options) && options.length && options.every((o) => "const" in o || o.enum)) {
+    return options.flatMap((o) => ("const" in o ? [o.const] : o.enum));
+  }
+  return null;
+}
+
+export function kindOf(node) {
+  if (choicesOf(node)) return "choice";
+  const type = node.type || (node.anyOf || []).map((o) => o.type).find(Boolean);
+  if (type === "boolean") return "boolean";
+  if (type === "integer") return "integer";
+  if (type === "number") return "number";
+  return "text";
+}
+
+export const humanize = (key) => {
+  const text = key.replace(/_/g, " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+};
+
+export function limitsText(node) {
+  const parts = [];
+  const low = node.minimum ?? node.exclusiveMinimum;
+  const high = node.maximum ?? node.exclusiveMaximum;
+  if (low !== undefined && high !== undefined) {
+    const lowText = "exclusiveMinimum" in node ? `more than ${low}` : `${low}`;
+    parts.push(`Allowed: ${lowText} to ${high}.`);
+  } else if (node.maxLength !== undefined) {
+    parts.push(`At most ${node.maxLength} characters.`);
+  }
+  if (node.default !== undefined && node.default !== "") {
+    parts.push(`Default: ${node.default}.`);
+  }
+  return parts.join(" ");
+}
+
+/**
+ * The schema as groups of fields: [{key, title, help, fields: [{path, node, kind}]}]; the
+ * RunConfig's own scalar fields (name, seed) form the first group, "run".
+ */
+export function groupsOf(schema) {
+  const scalars = { key: "run", title: "Run", help: "", fields: [] };
+  const groups = [scalars];
+  for (const [key, raw] of Object.entries(schema.properties || {})) {
+    const node = resolve(schema, raw);
+    if (node.type === "object" || node.properties) {
+      const fields = Object.entries(node.properties || {}).map(([name, child]) => {
+        const resolved = resolve(schema, child);
+        return { path: [key, name], node: resolved, kind: kindOf(resolved) };
+      });
+      groups.push({ key, title: humanize(key), help: node.description || "", fields });
+    } else {
+      scalars.fields.push({ path: [key], node, kind: kindOf(node) });
+    }
+  }
+  return groups;
+}
+
+/** Whether a field applies given the form's flat values ({"model.arch": "mlp", ...}). */
+export function applies(node, values) {
+  const alternatives = node["x-applies-when"];
+  if (!Array.isArray(alternatives) || !alternatives.length) return true;
+  return alternatives.some((conditions) => Object.entries(conditions)
+    .every(([path, allowed]) => allowed.includes(values[path])));
+}
+
+/** "only with arch rnn" / "only with initializer random_normal or random_uniform". */
+export function appliesText(node) {
+  const alternatives = node["x-applies-when"];
+  if (!Array.isArray(alternatives) || !alternatives.length) return "";
+  const parts = alternatives.map((conditions) => Object.entries(conditions)
+    .map(([path, allowed]) => `${path.split(".").pop()} ${allowed.join(" or ")}`).join(" and "));
+  return `only with ${parts.join(", or with ")}`;
+}
+
+/** A value from the URL hash as the field's type, or undefined when it is not one. */
+export function parseFieldText(field, text) {
+  if (field.kind === "choice") {
+    return choicesOf(field.node).map(String).includes(text)
+      ? choicesOf(field.node).find((c) => String(c) === text) : undefined;
+  }
+  if (field.kind === "boolean") {
+    if (text === "true") return true;
+    return text === "false" ? false : undefined;
+  }
+  if (field.kind === "integer" || field.kind === "number") {
+    const value = Number(text);
+    return text.trim() !== "" && Number.isFinite(value) ? value : undefined;
+  }
+  return text;
+}
+
+/** {"model.depth": 10, ...} from a nested config. */
+export function flatten(config, prefix = "") {
+  const flat = {};
+  for (const [key, value] of Object.entries(config || {})) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      Object.assign(flat, flatten(value, path));
+    } else {
+      flat[path] = value;
+    }
+  }
+  return flat;
+}
+
+/** The nested partial config of a flat one. */
+export function unflatten(flat) {
+  const config = {};
+  for (const [path, value] of Object.entries(flat)) {
+    const parts = path.split(".");
+    let target = config;
+    for (const part of parts.slice(0, -1)) target = target[part] || (target[part] = {});
+    target[parts[parts.length - 1]] = value;
+  }
+  return config;
+}
+
+/** The entries of `flat` that differ from `base`. */
+export function changedFrom(flat, base) {
+  const changed = {};
+  for (const [path, value] of Object.entries(flat)) {
+    if (base[path] !== value) changed[path] = value;
+  }
+  return changed;
+}

@@ -1,0 +1,87 @@
+// The diagnosis of the watched run and the "why" panel: what state the gradients are in, the
+// run's own numbers, why it happens, and for each suggested remedy what it does to the
+// gradient and which paper to read. The sentences come from the diagnosis itself
+// (trainer/explain.py), so the page and the API always say the same, true thing.
+
+import { scientific } from "./colours.js";
+import { linkify } from "./refs.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** The diagnosis's first suggestion, or null. */
+export function firstSuggestion(live) {
+  const suggestions = live?.diagnosis?.suggestions;
+  return Array.isArray(suggestions) && suggestions.length ? suggestions[0] : null;
+}
+
+function ratioText(diagnosis) {
+  const parts = [];
+  if (typeof diagnosis?.ratio === "number") {
+    parts.push("layer 1's gradient norm ÷ the output layer's (median of recent steps): "
+      + `${scientific(diagnosis.ratio)}`);
+  }
+  if (typeof diagnosis?.time_ratio === "number") {
+    parts.push(`first time step's ÷ last time step's: ${scientific(diagnosis.time_ratio)}`);
+  }
+  if (!parts.length) return "";
+  const text = parts.join("; ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Show `live`'s diagnosis. `onApply(suggestion)` runs when the button of a suggestion other
+ * than the first is pressed (the first has the page's apply-suggestion button).
+ */
+export function renderDiagnosis(live, onApply) {
+  const diagnosis = live?.diagnosis;
+  const state = diagnosis?.state || "unknown";
+  $("diagnosis-box").dataset.state = state;
+  const head = document.createElement("strong");
+  head.textContent = state;
+  $("diagnosis").replaceChildren(head);
+  if (diagnosis?.message) $("diagnosis").append(` — ${diagnosis.message}`);
+  $("diagnosis-ratio").textContent = ratioText(diagnosis);
+
+  const suggestions = Array.isArray(diagnosis?.suggestions) ? diagnosis.suggestions : [];
+  const first = suggestions[0] || null;
+  $("apply-suggestion").disabled = !first || !live?.run;
+  $("suggestion-label").textContent = first ? `Try: ${first.label}.` : "No suggestion yet.";
+
+  const why = $("why");
+  const hasWhy = Boolean(diagnosis?.why || suggestions.length);
+  why.hidden = !hasWhy;
+  if (!hasWhy) return;
+  if (why.dataset.rendered !== JSON.stringify(diagnosis)) {
+    why.dataset.rendered = JSON.stringify(diagnosis);
+    $("why-text").replaceChildren(linkify(diagnosis.why || ""));
+    $("why-suggestions").replaceChildren(...suggestions.map((s, i) => suggestionItem(s, i, onApply)));
+  }
+}
+
+function suggestionItem(suggestion, index, onApply) {
+  const li = document.createElement("li");
+  const label = document.createElement("strong");
+  label.textContent = suggestion.label;
+  li.append(label);
+  if (suggestion.why) li.append(" — ", linkify(suggestion.why));
+  const changes = Object.entries(suggestion.overrides || {}).flatMap(([section, fields]) =>
+    Object.entries(fields).map(([name, value]) => `${section}.${name} = ${value}`));
+  if (changes.length) {
+    const code = document.createElement("span");
+    code.className = "muted overrides";
+    code.textContent = ` (${changes.join(", ")})`;
+    li.append(code);
+  }
+  if (index > 0) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "apply-other";
+    button.textContent = "Restart with this one";
+    button.addEventListener("click", () => onApply(suggestion));
+    li.append(" ", button);
+  } else {
+    li.append(" ", Object.assign(document.createElement("span"), {
+      className: "muted", textContent: "(the Apply suggestion button)" }));
+  }
+  return li;
+}
