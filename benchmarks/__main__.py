@@ -1,7 +1,11 @@
-"""`make bench`: every benchmark, one JSON object per line on stdout."""
+"""`make bench`: every benchmark, one JSON object per line on stdout.
+
+`python -m benchmarks first_frame live_latency` runs only the suites named.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import platform
@@ -10,16 +14,23 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+# name -> module whose run() returns the suite's figures (imported only when run).
+SUITES = {
+    "probe_overhead": "benchmarks.probe_overhead",   # issue 7, target 1
+    "first_frame": "benchmarks.first_frame",         # target 2
+}
+
 
 def main() -> int:
     """Run the benchmarks named on the command line (default: all) and print their figures."""
-    from benchmarks import probe_overhead
-
-    suites = {"probe_overhead": probe_overhead.run}
-    wanted = sys.argv[1:] or list(suites)
+    wanted = sys.argv[1:] or list(SUITES)
+    unknown = [name for name in wanted if name not in SUITES]
+    if unknown:
+        print(f"unknown suite(s) {unknown}; choose from {list(SUITES)}", file=sys.stderr)
+        return 2
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     for name in wanted:
-        for figure in suites[name]():
+        for figure in importlib.import_module(SUITES[name]).run():
             figure.update(date=time.strftime("%Y-%m-%d"), machine=machine)
             print(json.dumps(figure), flush=True)
     return 0

@@ -39,6 +39,14 @@ def run_server(data_dir: Path, *, crash: bool = False, **env: str) -> Iterator[s
         crash: end it with SIGKILL, as a crash would, instead of a graceful SIGTERM.
         **env: more GRADWATCH_* variables, e.g. GRADWATCH_WORKERS="0".
     """
+    with server_process(data_dir, crash=crash, **env) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(data_dir: Path, *, crash: bool = False,
+                   **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`run_server` that also yields the server's process (the benchmarks read its memory)."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GRADWATCH_")}
     environ = {**clean, "GRADWATCH_DATA_DIR": str(data_dir), "GRADWATCH_PORT": str(port),
@@ -53,7 +61,7 @@ def run_server(data_dir: Path, *, crash: bool = False, **env: str) -> Iterator[s
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(proc, url, log_path)
-        yield url
+        yield url, proc
     finally:
         _stop(proc, signal.SIGKILL if crash else signal.SIGTERM)
 

@@ -2,6 +2,7 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -126,3 +127,29 @@ def test_batches_are_reshuffled_every_epoch_and_reproducible_by_seed():
     epoch1 = [s["loss"] for s in first.steps[25:]]
     assert sum(abs(a - b) > 1e-6 for a, b in zip(epoch0, epoch1)) > 20
     assert [s["loss"] for s in again.steps] == [s["loss"] for s in first.steps]
+
+
+def test_the_eager_first_step_is_the_step_the_traced_function_takes():
+    # The first step of a run runs eagerly (it reaches the viewer before the train step is
+    # traced); it must train exactly as the traced step does.
+    cfg = RunConfig.model_validate({"dataset": {"n_samples": 160, "n_features": 8},
+                                    "model": {"depth": 3, "width": 16},
+                                    "training": {"epochs": 1, "batch_size": 32}})
+    data = make_dataset(cfg)
+    results = []
+    for first_eager in (True, False):
+        model = build_model(cfg)
+        if not first_eager:
+            keras.Model.make_train_function(model)  # Keras's own: every step traced
+        probes = []
+        logger = keras.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs, out=probes: out.append(
+                np.array(logs["_probe"])))
+        model.fit(data.x_train, data.y_train, epochs=1, batch_size=32, shuffle=False,
+                  verbose=0, callbacks=[logger])
+        results.append((np.stack(probes), [w.numpy() for w in model.trainable_weights]))
+    (eager_probes, eager_weights), (traced_probes, traced_weights) = results
+    assert len(eager_probes) == len(traced_probes) == 4
+    np.testing.assert_allclose(eager_probes, traced_probes, rtol=1e-4, atol=1e-7)
+    for a, b in zip(eager_weights, traced_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

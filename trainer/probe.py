@@ -85,11 +85,40 @@ class ProbedModel(keras.Model):
                        or self.optimizer.clipvalue)
         steps = int(self.inputs[0].shape[1]) if time_view else 0
         self._gradwatch = _Spec(taps, layer_of_var, ProbeLayout(len(probed), clipped, steps))
+        # Keras (TF backend, no distribution strategy) builds the optimizer inside the first
+        # trace; a tf.function that creates variables is traced twice, which doubled the wait
+        # for the first traced step.
+        self.optimizer.build(self.trainable_variables)
 
     @property
     def probe_layout(self) -> ProbeLayout:
         """How to read the probe vector of this model's steps."""
         return self._gradwatch.layout
+
+    def make_train_function(self, force: bool = False) -> Any:
+        """Keras's traced train function, except that the first step runs eagerly.
+
+        Tracing the step takes most of a second even for a small model; run eagerly, the very
+        same step (same code, same gradients, same optimizer update) takes a tenth of that, so
+        the first Step reaches the viewer while the traced function is still to be built.
+        """
+        if self.train_function is not None and not force:
+            return self.train_function
+        super().make_train_function(force)
+        traced = self.train_function
+        if self.run_eagerly:
+            return traced
+        self.run_eagerly = True
+        try:
+            first = [self._make_function(self.train_step)]  # Keras's wrapper, built eager
+        finally:
+            self.run_eagerly = False
+
+        def train_function(iterator: Any) -> Any:
+            return first.pop()(iterator) if first else traced(iterator)
+
+        self.train_function = train_function
+        return train_function
 
     def train_step(self, data: Any) -> dict[str, Any]:
         """Keras's TF train step plus the probe (same gradients, same update)."""
