@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SUITES = {
     "probe_overhead": "benchmarks.probe_overhead",   # issue 7, target 1
     "first_frame": "benchmarks.first_frame",         # target 2
+    "heatmap_browser": "benchmarks.heatmap_browser",  # issue 4: the page at 64 × 20,000
 }
 
 

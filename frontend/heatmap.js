@@ -51,7 +51,8 @@ export class Heatmap {
   /**
    * Draw `field` from `store` (a ColumnStore, or null while there is nothing to draw).
    * `labels` are the row labels, `layers` the run's layers (for the tooltip), `zrange` the
-   * shared [zmin, zmax], `scale` a key of SCALES, `bands` from thresholds.js.
+   * shared [zmin, zmax], `scale` a key of SCALES, `bands` from thresholds.js. Returns
+   * Plotly's promise of the drawn figure.
    */
   draw({ store, field, labels, layers, zrange, scale, bands = [], emptyText, zoom = null }) {
     const metric = metricOf(field);
@@ -94,8 +95,9 @@ export class Heatmap {
     this.shown = hasData ? { store, field, layers, grid: this.grid } : null;
     const layout = this.layout({ hasData, metric, zrange, bands, emptyText });
     if (hasData && zoom) Object.assign(layout.xaxis, { range: zoom, autorange: false });
-    Plotly.react(this.element, data, layout, PLOT_CONFIG);
+    const drawn = Plotly.react(this.element, data, layout, PLOT_CONFIG);
     this.listen();
+    return drawn;
   }
 
   layout({ hasData, metric, zrange, bands, emptyText }) {
