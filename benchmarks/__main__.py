@@ -19,6 +19,7 @@ SUITES = {
     "probe_overhead": "benchmarks.probe_overhead",   # issue 7, target 1
     "first_frame": "benchmarks.first_frame",         # target 2
     "heatmap_browser": "benchmarks.heatmap_browser",  # issue 4: the page at 64 × 20,000
+    "live_latency": "benchmarks.latency",            # target 3
 }
 
 

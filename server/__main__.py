@@ -23,8 +23,10 @@ def main() -> int:
         return 2
     from server.app import create_app  # after the checks: a refused start stays instant
 
+    # No permessage-deflate: it compresses every frame once per viewer (0.1-0.8 ms a frame,
+    # docs/performance.md), which a class of viewers turns into the server's main cost.
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level)
+                log_level=settings.log_level, ws_per_message_deflate=False)
     return 0
 
 

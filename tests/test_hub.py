@@ -84,3 +84,16 @@ def test_close_run_ends_every_subscriber() -> None:
 
     assert asyncio.run(wait_then_close()) is None
     assert sub.close_code == GONE_CODE and not hub.watched("r")
+
+
+def test_a_sender_behind_by_several_metrics_frames_sends_them_as_one() -> None:
+    hub = Hub()
+    sub = hub.subscribe("r")
+    for i in range(3):
+        hub.publish("r", metrics([step(i)]))
+    hub.publish("r", {"type": "epoch", "epoch": 0})
+    hub.publish("r", metrics([step(3)]))
+    frames = [json.loads(t) for t in drain(sub)]
+    assert [f["type"] for f in frames] == ["metrics", "epoch", "metrics"]  # order kept
+    assert [it["step"] for it in frames[0]["items"]] == [0, 1, 2]
+    assert [it["step"] for it in frames[2]["items"]] == [3]

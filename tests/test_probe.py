@@ -8,8 +8,9 @@ import pytest
 import tensorflow as tf
 
 from tests.trainer_helpers import deep, run
-from trainer.config import RunConfig
+from trainer.config import RunConfig, steps_per_epoch
 from trainer.datasets import make_dataset
+from trainer.job import StreamCallback
 from trainer.models import build_model
 
 pytestmark = pytest.mark.slow
@@ -153,3 +154,26 @@ def test_the_eager_first_step_is_the_step_the_traced_function_takes():
     np.testing.assert_allclose(eager_probes, traced_probes, rtol=1e-4, atol=1e-7)
     for a, b in zip(eager_weights, traced_weights):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_every_step_of_an_epoch_is_sent_before_its_validation_runs():
+    # Validation can take longer than a whole epoch of small steps; the epoch's last steps
+    # must not wait for it on their way to the viewer.
+    cfg = RunConfig.model_validate({"dataset": {"n_samples": 200, "n_features": 8},
+                                    "training": {"epochs": 3, "batch_size": 32}})
+    data = make_dataset(cfg)
+    sent: list[int] = []
+
+    def emit(event):
+        if event["type"] == "metrics":
+            sent.extend(item["step"] for item in event["items"])
+
+    sent_when_validating: list[int] = []
+    validation = keras.callbacks.LambdaCallback()
+    validation.on_test_begin = lambda logs=None: sent_when_validating.append(max(sent))
+    model = build_model(cfg)
+    model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+              epochs=3, batch_size=32, verbose=0,
+              callbacks=[StreamCallback(cfg, emit, lambda: None, 1e18, 1e18), validation])
+    per_epoch = steps_per_epoch(cfg)
+    assert sent_when_validating == [per_epoch - 1, 2 * per_epoch - 1, 3 * per_epoch - 1]

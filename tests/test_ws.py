@@ -190,3 +190,18 @@ def test_a_queued_viewer_sees_its_run_start_when_the_worker_frees_up(live_server
     assert steps_of(frames) == [0, 1]
     run_frames = [f["run"] for f in frames if f["type"] == "run"]
     assert run_frames[-1]["status"] == "completed" and run_frames[-1]["queue_position"] is None
+
+
+def test_frames_are_not_compressed_once_per_viewer(live_server: str) -> None:
+    # permessage-deflate would compress every frame again for each viewer (see
+    # docs/performance.md); the client offers it, the server declines.
+    with client(live_server) as http:
+        run = http.post("/api/runs", json=tiny_run()).json()
+
+        async def handshake() -> None:
+            async with open_ws(live_server, run["id"], http) as ws:
+                assert "Sec-WebSocket-Extensions" in ws.request.headers
+                assert "Sec-WebSocket-Extensions" not in ws.response.headers
+                await frames_until_final(ws)
+
+        asyncio.run(handshake())

@@ -22,7 +22,7 @@ from trainer.probe import PROBE_KEY
 Emit = Callable[[dict[str, Any]], None]
 ShouldStop = Callable[[], str | None]
 
-FLUSH_SECONDS = 0.05   # steps reach the server in batches at most this old...
+FLUSH_SECONDS = 0.02   # steps reach the server in batches at most this old...
 FLUSH_STEPS = 256      # ...or of at most this many steps
 DIAGNOSE_SECONDS = 1.0
 TIME_VIEW_EVERY = 10   # record the per-time-step gradient every this many steps
@@ -44,6 +44,7 @@ class StreamCallback(keras.callbacks.Callback):
         super().__init__()
         self.config, self.emit, self.should_stop = config, emit, should_stop
         self.deadline, self.max_seconds = deadline, max_seconds
+        self.epoch_steps = steps_per_epoch(config)
         self.step, self.epoch = 0, 0
         self.raw: list[np.ndarray] = []  # probe vectors not sent yet
         self.stamps: list[tuple[int, int, float]] = []  # their (step, epoch, t)
@@ -67,8 +68,10 @@ class StreamCallback(keras.callbacks.Callback):
         self.step += 1
         self._check(vector)
         now = time.monotonic()
+        # The first step goes at once (the viewer's first frame), the epoch's last before
+        # validation runs (else its steps would wait for it).
         if (self.outcome or len(self.raw) >= FLUSH_STEPS or self.step == 1
-                or now - self.last_flush >= FLUSH_SECONDS):
+                or batch + 1 >= self.epoch_steps or now - self.last_flush >= FLUSH_SECONDS):
             self.flush()
         if now - self.last_diagnosed >= DIAGNOSE_SECONDS:
             self.update_diagnosis()
