@@ -12,6 +12,12 @@ import { formatHash, readState, updateState } from "./state.js";
 const $ = (id) => document.getElementById(id);
 const NO_BASE = { kind: "defaults", id: null, label: "", flat: null };
 
+/** A restart's name: "<parent's name> → <what changed>", within the schema's length limit. */
+export function childName(parentName, change, maxLength = 100) {
+  const name = `${parentName || "run"} → ${change}`;
+  return name.length <= maxLength ? name : `${name.slice(0, maxLength - 1)}…`;
+}
+
 export class FormPanel {
   /** `onStarted(run, parentId)` after a run was created (parentId null for a fresh run). */
   constructor({ schema, presets, onStarted }) {
@@ -79,6 +85,11 @@ export class FormPanel {
       + "Change a remedy and start: the new run is a restart of it, linked to it in the runs "
       + "list and compared with it." : "";
     this.submit.textContent = fromRun ? "Restart with these changes" : "Start run";
+  }
+
+  /** The longest name the schema allows. */
+  get nameLimit() {
+    return this.form.fields.get("name")?.node.maxLength ?? 100;
   }
 
   /** Load a run's config as the base (the "change its settings" button). */
@@ -149,6 +160,11 @@ export class FormPanel {
     try {
       if (this.base.kind === "run") {
         const changes = changedFrom(this.form.values(), this.base.flat);
+        if (!("name" in changes)) {
+          const what = Object.entries(changes).map(([path, v]) => `${path.split(".").pop()} ${v}`);
+          changes.name = childName(this.base.flat.name, what.join(", ") || "again",
+            this.nameLimit);
+        }
         const run = await api.restartRun(this.base.id, unflatten(changes));
         this.onStarted(run, this.base.id);
       } else {

@@ -2,7 +2,7 @@
 // run is watched, which one it is compared with, how they are shown and what the form holds.
 
 import * as api from "./api.js";
-import { FormPanel } from "./formpanel.js";
+import { childName, FormPanel } from "./formpanel.js";
 import { RunsList } from "./runs.js";
 import { readState, updateState, watchState } from "./state.js";
 import { setUpLargeText } from "./theme.js";
@@ -17,13 +17,15 @@ function showActionError(message) {
 }
 
 /** Restart the watched run with a suggestion's overrides, and compare the two. */
-async function applySuggestion(view, runs, suggestion) {
+async function applySuggestion(view, runs, suggestion, formReady) {
   const live = view.watched;
   if (!live || !suggestion) return;
   showActionError("");
   $("apply-suggestion").disabled = true;
   try {
-    const run = await api.restartRun(live.id, suggestion.overrides || {});
+    const limit = (await formReady)?.nameLimit;
+    const name = childName(live.run?.name || live.run?.config?.name, suggestion.label, limit);
+    const run = await api.restartRun(live.id, { ...suggestion.overrides, name });
     updateState({ run: run.id, compare: live.id, row: null, zoom: null });
     runs.refresh();
   } catch (err) {
@@ -47,7 +49,7 @@ async function setUpForm(runs) {
 
 function setUpActions(view, runs, formReady) {
   $("apply-suggestion").addEventListener("click",
-    () => applySuggestion(view, runs, firstSuggestion(view.watched)));
+    () => applySuggestion(view, runs, firstSuggestion(view.watched), formReady));
   $("stop-run").addEventListener("click", async () => {
     const live = view.watched;
     if (!live) return;
@@ -79,7 +81,7 @@ function boot() {
       if (!readState().compare) updateState({ compare: parentId });
     },
     onRunUpdate: (run) => runs?.patch(run),
-    onApply: (suggestion) => applySuggestion(view, runs, suggestion),
+    onApply: (suggestion) => applySuggestion(view, runs, suggestion, formReady),
   });
   runs = new RunsList({
     root: $("runs-list"),

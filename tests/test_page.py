@@ -180,6 +180,7 @@ def test_vanishing_is_diagnosed_explained_and_fixed_side_by_side(page, context):
     child = context.request.get(f"/api/runs/{child_id}").json()
     assert child["parent_id"] == parent_id
     assert child["config"]["remedies"]["activation"] == "relu"
+    assert child["name"] == "Vanishing: 10 sigmoid layers → ReLU with He initialization"
     wait_status(page, "completed")
     child = context.request.get(f"/api/runs/{child_id}").json()
     parent = context.request.get(f"/api/runs/{parent_id}").json()
