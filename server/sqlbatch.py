@@ -36,6 +36,7 @@ def write_batch(conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ..
         "steps": "INSERT OR REPLACE INTO steps (run_id, step, data) VALUES (?, ?, ?)",
         "drop": "DELETE FROM steps WHERE run_id = ? AND step = ?",
         "epochs": "INSERT OR REPLACE INTO epochs (run_id, epoch, data) VALUES (?, ?, ?)",
+        "position": "INSERT OR REPLACE INTO stream_positions (run_id, entry_id) VALUES (?, ?)",
     }
     # Consecutive rows of one kind go in one executemany; order across kinds is kept so a drop
     # never runs before the insert it undoes.

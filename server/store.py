@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL, epoch INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stream_positions (
+    run_id TEXT PRIMARY KEY, entry_id TEXT NOT NULL
+) WITHOUT ROWID;
 """
 JSON_COLUMNS = ("config", "layers", "progress", "diagnosis")
 RUN_COLUMNS = ("id", "owner", "name", "status", "config", "parent_id", "created_at",
@@ -152,7 +155,7 @@ class RunStore:
 
         def delete(conn: sqlite3.Connection) -> int:
             with transaction(conn):
-                for table in ("steps", "epochs"):
+                for table in ("steps", "epochs", "stream_positions"):
                     conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
                 return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
 
@@ -177,6 +180,11 @@ class RunStore:
     def append_epoch(self, run_id: str, event: dict[str, Any]) -> None:
         """Buffer an epoch event of a run."""
         self._buffer("epochs", [(run_id, event["epoch"], dumps(event))])
+
+    def set_stream_position(self, run_id: str, entry_id: str) -> None:
+        """Buffer the last stream entry handled for a run; it is written after (or with) the
+        records buffered before it, so it never claims events that are not stored."""
+        self._buffer("position", [(run_id, entry_id)])
 
     def set_later(self, run_id: str, **fields: Any) -> None:
         """Buffer frequent run columns (progress, diagnosis); only the latest value is written."""
@@ -233,6 +241,17 @@ class RunStore:
         rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs "
                            "ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
         return [_decode(r) for r in rows]
+
+    def active_runs(self) -> list[dict[str, Any]]:
+        """Runs queued or running, oldest first."""
+        rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE status IN "
+                           "('queued', 'running') ORDER BY created_at, rowid")
+        return [_decode(r) for r in rows]
+
+    def stream_position(self, run_id: str) -> str | None:
+        """The last stream entry stored for a run (see set_stream_position), or None."""
+        rows = self._query("SELECT entry_id FROM stream_positions WHERE run_id = ?", (run_id,))
+        return rows[0][0] if rows else None
 
     def count_active(self, owner: str | None = None) -> int:
         """Runs queued or running, of one owner or of everyone."""

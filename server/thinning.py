@@ -38,6 +38,31 @@ class Thinner:
         self._high: list[float] = []
         self._low: list[float] = []
 
+    @classmethod
+    def resume(cls, limit: int, history: dict[str, list[Any]]) -> Thinner:
+        """A Thinner that carries on a run whose recorded History a previous process left.
+
+        The stride is the smallest power of two whose every multiple up to the last recorded
+        step is recorded (thinning only ever drops steps off the stride).
+        """
+        thinner = cls(limit)
+        steps = history["step"]
+        if not steps:
+            return thinner
+        recorded = set(steps)
+        while thinner.stride <= steps[-1] and any(
+                s not in recorded for s in range(0, steps[-1] + 1, thinner.stride)):
+            thinner.stride *= 2
+        keys = list(history)
+        for i in range(len(steps)):
+            item = {k: history[k][i] for k in keys}
+            if not is_finite_step(item) and thinner.first_non_finite is None:
+                thinner.first_non_finite = item["step"]
+            thinner._track_extremes(item.get("grad_norms") or [], True)
+            thinner.last_seen = item
+        thinner.last_recorded = steps[-1]
+        return thinner
+
     def admit(self, item: dict[str, Any]) -> bool:
         """Whether a new Step is recorded; call once per step, in order."""
         self.last_seen = item

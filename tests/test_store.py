@@ -107,6 +107,24 @@ def test_fail_interrupted_marks_only_unfinished_runs(store: RunStore) -> None:
     assert store.get_run("c")["status"] == "completed"
 
 
+def test_stream_position_is_written_with_the_records_before_it(store: RunStore) -> None:
+    store.insert_run(make_run("q", status="queued", created=2.0))
+    store.insert_run(make_run("r", status="running", created=1.0))
+    store.insert_run(make_run("c", status="completed"))
+    assert [r["id"] for r in store.active_runs()] == ["r", "q"]  # oldest first
+    store.append_steps("r", [step(0), step(1)])
+    store.set_stream_position("r", "1700000000000-5")
+    assert store.stream_position("r") is None  # buffered, like the steps it follows
+    store.flush()
+    assert store.stream_position("r") == "1700000000000-5"
+    assert store.history("r")["step"] == [0, 1]
+    store.set_stream_position("r", "1700000000001-0")
+    store.flush()
+    assert store.stream_position("r") == "1700000000001-0"
+    store.update_run("r", status="completed")
+    assert store.delete_run("r") and store.stream_position("r") is None
+
+
 def test_full_disk_is_a_store_error_not_a_crash(store: RunStore) -> None:
     store.insert_run(make_run("a"))
     # SQLite's page cap makes the database "full", the same error a full disk gives.

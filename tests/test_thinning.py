@@ -53,3 +53,21 @@ def test_extremes_and_first_non_finite_survive_thinning() -> None:
     assert {1237, 2001, 3333} <= set(steps)
     assert 3334 not in steps  # only the first non-finite step is protected
     assert len(steps) <= 65
+
+
+def test_a_resumed_thinner_carries_on_where_the_first_one_stopped() -> None:
+    items = [item(i, g0=1.0 + (i % 7) / 10) for i in range(3000)]
+    items[777] = item(777, g0=50.0)
+    first, history, dropped = Thinner(64), empty_history(), []
+    for it in items[:1500]:
+        if first.admit(it):
+            append_steps(history, [it])
+            if first.over_limit(history):
+                dropped += first.thin(history)
+    assert first.stride > 1
+    # A new server process rebuilds the thinner from the stored history only.
+    resumed = Thinner.resume(64, {k: list(v) for k, v in history.items()})
+    assert resumed.stride == first.stride
+    assert resumed.last_seen["step"] == history["step"][-1]
+    assert [resumed.admit(it) for it in items[1500:]] == [first.admit(it) for it in items[1500:]]
+    assert Thinner.resume(64, empty_history()).stride == 1
