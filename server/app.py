@@ -33,8 +33,29 @@ def make_executor(settings: Settings) -> Executor:
     if settings.executor == "redis":
         from server.executors.redis import RedisExecutor  # only deployments with Redis need it
 
-        return RedisExecutor(settings)
+        return RedisExecutor(settings.redis_url)
     return LocalExecutor(settings.workers)
+
+
+async def take_over(service: RunService) -> None:
+    """Settle the runs a previous server process left queued or running.
+
+    Workers behind Redis outlive the server, so those runs are resumed where their history
+    stops; local workers died with the old process, so its runs are failed.
+    """
+    store, executor = service.store, service.executor
+    if not executor.resumes_runs:
+        interrupted = store.fail_interrupted(INTERRUPTED)
+        if interrupted:
+            log.warning("%d runs were %s", interrupted, INTERRUPTED)
+        return
+    rows = store.active_runs()
+    for row in rows:
+        service.revive(row)
+        await executor.resume(row["id"], row["owner"], row["status"],
+                              store.stream_position(row["id"]))
+    if rows:
+        log.info("resumed %d runs a previous server process left active", len(rows))
 
 
 @asynccontextmanager
@@ -43,12 +64,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     store = RunStore(settings.db_path)
     store.open()
-    interrupted = store.fail_interrupted(INTERRUPTED)
-    if interrupted:
-        log.warning("%d runs were %s", interrupted, INTERRUPTED)
     executor = make_executor(settings)
     service = RunService(settings, store, Hub(max_bytes=settings.viewer_max_bytes), executor)
     app.state.service = service
+    await take_over(service)
     await executor.start(service.on_event)
     await service.retention.start()
     try:

@@ -96,7 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ExecutorUnavailable)
     async def executor_down(_: Request, exc: ExecutorUnavailable) -> StrictJSONResponse:
-        return StrictJSONResponse({"detail": f"runs cannot be started now: {exc}"}, 503,
+        return StrictJSONResponse({"detail": str(exc)}, 503,
                                   {"Retry-After": "10"})
 
 

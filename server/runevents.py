@@ -42,6 +42,8 @@ class RunEvents:
             log.error("run %s: %s", run_id, exc)
 
     def _on_dispatched(self, run_id: str, live: LiveRun, event: dict[str, Any]) -> None:
+        if live.status == "running":
+            return  # replayed by a resumed stream
         live.status = "running"
         self.store.update_run(run_id, status="running", started_at=time.time())
         self._publish_status(run_id, "running", None)
@@ -58,6 +60,9 @@ class RunEvents:
 
     def _on_metrics(self, run_id: str, live: LiveRun, event: dict[str, Any]) -> None:
         items = event.get("items") or []
+        seen = live.thinner.last_seen
+        if seen is not None:  # a resumed stream may replay steps already stored: skip them
+            items = [it for it in items if it["step"] > seen["step"]]
         if not items:
             return
         last = items[-1]
@@ -75,6 +80,8 @@ class RunEvents:
             self.store.drop_steps(run_id, live.thinner.thin(live.history))
 
     def _on_epoch(self, run_id: str, live: LiveRun, event: dict[str, Any]) -> None:
+        if live.epochs and event["epoch"] <= live.epochs[-1]["epoch"]:
+            return  # replayed by a resumed stream
         live.epochs.append(event)
         self.store.append_epoch(run_id, event)
         self.hub.publish(run_id, event)
@@ -83,6 +90,10 @@ class RunEvents:
         live.diagnosis = event.get("diagnosis")
         self.store.set_later(run_id, diagnosis=live.diagnosis)
         self.hub.publish(run_id, event)
+
+    def _on_position(self, run_id: str, live: LiveRun, event: dict[str, Any]) -> None:
+        # Buffered after the records of the events before it: stored with them or after them.
+        self.store.set_stream_position(run_id, event["stream_id"])
 
     def _on_finished(self, run_id: str, live: LiveRun, event: dict[str, Any]) -> None:
         status, error = event["status"], event.get("error")

@@ -154,6 +154,14 @@ class RunService:
             raise
         return self.get(run_id, visitor)
 
+    def revive(self, row: dict[str, Any]) -> None:
+        """Make a run a previous server process left active live again, from what is stored."""
+        history = self.store.history(row["id"])
+        self.live[row["id"]] = LiveRun(
+            row["status"], dict(row["progress"] or {}),
+            Thinner.resume(self.settings.history_max_steps, history), history,
+            self.store.epochs(row["id"]), row["diagnosis"])
+
     def _check_limits(self, visitor: Visitor) -> None:
         limit = self.settings.max_active_per_visitor
         if not visitor.admin and self.store.count_active(visitor.id) >= limit:

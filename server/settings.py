@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import os
 import secrets
@@ -15,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from trainer.config import MAX_TRAINABLE_PARAMS
 
 LOOPBACK_NAMES = ("localhost",)
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class Settings(BaseSettings):
@@ -68,9 +68,9 @@ def is_loopback(host: str) -> bool:
 
 def executor_problem(settings: Settings) -> str | None:
     """Why the chosen executor cannot be used, or None when it can."""
-    if settings.executor == "redis" and importlib.util.find_spec("server.executors.redis") is None:
-        return ("GRADWATCH_EXECUTOR=redis: this version has no Redis executor yet "
-                "(server/executors/redis.py); use the default, local")
+    if settings.executor == "redis" and not settings.redis_url.startswith(REDIS_SCHEMES):
+        return (f"GRADWATCH_REDIS_URL must start with {', '.join(REDIS_SCHEMES)} "
+                "(e.g. redis://127.0.0.1:6379/0)")
     return None
 
 

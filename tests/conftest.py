@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_server
+from tests.redis_helpers import RedisServer, Workers, running_redis
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +35,30 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., str]]:
             return stack.enter_context(run_server(folder, **env))
 
         yield start
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, one per module (tests take their own db).
+
+    Skips where redis-server is missing, fails under CI=true.
+    """
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server for one test, which it may stop and start again."""
+    with running_redis(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Workers]:
+    """Start `python -m trainer.worker` processes: `workers.start(url, count)`; ended after."""
+    started = Workers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.end()

@@ -20,7 +20,7 @@ def loaded_after_import(module: str) -> set[str]:
 
 
 @pytest.mark.parametrize("module", ["server.app", "server.__main__",
-                                    "server.executors.local"])
+                                    "server.executors.local", "server.executors.redis"])
 def test_server_loads_no_tensorflow_or_keras(module: str) -> None:
     loaded = loaded_after_import(module)
     assert "server" in loaded and "trainer" in loaded  # the import did happen

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from server.settings import Settings, exposure_problem, is_loopback, load_secret_key
+from server.settings import (
+    Settings,
+    executor_problem,
+    exposure_problem,
+    is_loopback,
+    load_secret_key,
+)
 from tests.helpers import ROOT
 
 
@@ -69,8 +75,10 @@ def test_server_refuses_to_start_with_exit_2(env: dict[str, str], says: str,
     assert says in result.stderr
 
 
-def test_redis_executor_is_refused_while_it_does_not_exist(tmp_path: Path) -> None:
-    if (ROOT / "server" / "executors" / "redis.py").exists():
-        pytest.skip("the Redis executor exists")
-    result = start_server({"GRADWATCH_EXECUTOR": "redis"}, tmp_path)
-    assert result.returncode == 2 and "no Redis executor" in result.stderr
+def test_redis_executor_needs_a_redis_url(tmp_path: Path) -> None:
+    assert executor_problem(Settings(executor="redis")) is None
+    assert executor_problem(Settings(executor="local", redis_url="nonsense")) is None
+    result = start_server({"GRADWATCH_EXECUTOR": "redis", "GRADWATCH_REDIS_URL": "localhost:6379"},
+                          tmp_path)
+    assert result.returncode == 2 and "GRADWATCH_REDIS_URL must start with redis://" in (
+        result.stderr)

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 # Called on the server's event loop, in order per run: (run_id, event). Events are those of
-# trainer.protocol plus {"type": "dispatched"} when a worker takes the run.
+# trainer.protocol plus {"type": "dispatched"} when a worker takes the run, and, from executors
+# that resume runs, {"type": "position", "stream_id": str} after the events up to that entry of
+# the run's stream (to be stored with them: a restarted server resumes after it).
 EventCallback = Callable[[str, dict[str, Any]], None]
 
 
@@ -19,10 +21,20 @@ class Executor(ABC):
     """Queues runs, hands them to workers, and reports their events."""
 
     kind: str = "abstract"
+    # Whether runs outlive this server process (workers elsewhere): a restarted server then
+    # resumes the runs a previous one left active instead of failing them.
+    resumes_runs: bool = False
 
     @abstractmethod
     async def start(self, on_event: EventCallback) -> None:
         """Start workers (or connect to them); events go to `on_event` from now on."""
+
+    async def resume(self, run_id: str, owner: str, status: str, position: str | None) -> None:
+        """Follow a run a previous server process left queued or running (`resumes_runs`).
+
+        `position` is the last `position` event stored for it (None: from the beginning).
+        """
+        raise NotImplementedError(f"the {self.kind} executor does not resume runs")
 
     @abstractmethod
     async def submit(self, run_id: str, owner: str, config: dict[str, Any],
@@ -47,4 +59,7 @@ class Executor(ABC):
 
     @abstractmethod
     async def close(self) -> None:
-        """Stop every worker; runs still going end `failed` (reported before returning)."""
+        """Stop every worker; runs still going end `failed` (reported before returning).
+
+        An executor that `resumes_runs` leaves its runs to their workers instead.
+        """

@@ -1,0 +1,154 @@
+"""RedisExecutor with a real redis-server and real `python -m trainer.worker` processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from server.executors.base import ExecutorUnavailable
+from server.executors.redis import RedisExecutor
+from tests.redis_helpers import RedisServer, Workers
+from tests.test_local_executor import LONG, TINY, Recorder
+from trainer.config import RunConfig, total_steps
+from trainer.redisnames import HEARTBEAT_TTL
+
+pytestmark = pytest.mark.redis
+SMALL = RunConfig.model_validate({"dataset": {"n_samples": 128},
+                                  "training": {"epochs": 2, "batch_size": 16}}).model_dump()
+
+
+def run(url: str, test: Callable[[RedisExecutor, Recorder], Any]) -> None:
+    async def main() -> None:
+        executor, recorder = RedisExecutor(url), Recorder()
+        await executor.start(recorder)
+        try:
+            await until(lambda: executor.health()["redis"] == "ok", 10)
+            await test(executor, recorder)
+        finally:
+            await executor.close()
+
+    asyncio.run(main())
+
+
+async def until(check: Callable[[], Any], timeout: float) -> Any:
+    async with asyncio.timeout(timeout):
+        while not (value := check()):
+            await asyncio.sleep(0.05)
+        return value
+
+
+def steps(rec: Recorder, run_id: str) -> list[int]:
+    return [it["step"] for e in rec.of(run_id) if e["type"] == "metrics" for it in e["items"]]
+
+
+@pytest.mark.slow
+def test_two_workers_share_runs_and_each_stream_arrives_whole_and_in_order(
+        redis_server: RedisServer, workers: Workers) -> None:
+    url = redis_server.url(1)
+    workers.start(url, 2)
+    runs = {"a1": "alice", "a2": "alice", "b1": "bob", "b2": "bob"}
+
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        await until(lambda: executor.health()["workers"] == 2, 10)
+        for run_id, owner in runs.items():
+            await executor.submit(run_id, owner, SMALL, 60)
+        for run_id in runs:
+            assert (await rec.finished(run_id, timeout=120))["status"] == "completed"
+        dispatched = {}
+        for run_id in runs:
+            events = [e for e in rec.of(run_id) if e["type"] != "position"]
+            assert [e["type"] for e in events[:2]] == ["dispatched", "started"]
+            assert events[-1] == {"type": "finished", "status": "completed", "error": None}
+            assert steps(rec, run_id) == list(range(total_steps(RunConfig(**SMALL))))
+            assert [e["epoch"] for e in events if e["type"] == "epoch"] == [0, 1]
+            dispatched[run_id] = events[0]
+        assert len({e["worker"] for e in dispatched.values()}) == 2, dispatched
+        await until(lambda: executor.health()["busy"] == 0, 10)  # RQ's registry, polled
+
+    run(url, test)
+
+
+@pytest.mark.slow
+def test_stop_reaches_a_running_run_within_a_step_and_drops_a_queued_one(
+        redis_server: RedisServer, workers: Workers) -> None:
+    url = redis_server.url(2)
+    workers.start(url, 1)
+
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        await executor.submit("long", "alice", LONG, 60)
+        await executor.submit("waiting", "bob", TINY, 60)
+        await rec.training("long")
+        assert executor.queue_position("waiting") == 1
+        assert await executor.stop("waiting", "changed my mind")
+        assert rec.of("waiting") == [{"type": "finished", "status": "stopped",
+                                      "error": "changed my mind"}]
+        asked = time.monotonic()
+        assert await executor.stop("long", "stopped by its owner")
+        done = await rec.finished("long", timeout=10)
+        assert done == {"type": "finished", "status": "stopped", "error": "stopped by its owner"}
+        assert time.monotonic() - asked < 3  # polled every 0.1 s, checked after every step
+        assert not await executor.stop("long")  # over: the executor no longer knows it
+        await executor.submit("after", "alice", TINY, 60)
+        assert (await rec.finished("after", timeout=60))["status"] == "completed"
+
+    run(url, test)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_fails_its_run_within_a_bounded_time(
+        redis_server: RedisServer, workers: Workers) -> None:
+    url = redis_server.url(3)
+    (worker,) = workers.start(url, 1)
+
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        await executor.submit("doomed", "alice", LONG, 60)
+        await rec.training("doomed")
+        os.kill(worker.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        done = await rec.finished("doomed", timeout=HEARTBEAT_TTL + 15)
+        waited = time.monotonic() - killed
+        assert done["status"] == "failed" and "stopped sending heartbeats" in done["error"]
+        assert waited < HEARTBEAT_TTL + 5, waited
+        # And RQ's registry forgets the dead worker, so health no longer counts it.
+        await until(lambda: executor.health()["workers"] == 0, 20)
+        assert executor.health()["state"] == "degraded"
+
+    run(url, test)
+
+
+def test_queue_positions_are_fair_across_visitors(redis_server: RedisServer) -> None:
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        for run_id in ("a1", "a2", "a3", "b1", "c1"):
+            await executor.submit(run_id, run_id[0], TINY, 60)
+        order = {r: executor.queue_position(r) for r in ("a1", "a2", "a3", "b1", "c1")}
+        assert order == {"a1": 1, "b1": 2, "c1": 3, "a2": 4, "a3": 5}
+        assert await executor.stop("b1")
+        assert rec.of("b1")[-1]["status"] == "stopped"
+        await until(lambda: executor.queue_position("c1") == 2, 5)  # from RQ's queues again
+        health = executor.health()
+        assert (health["state"], health["workers"], health["queued"]) == ("degraded", 0, 4)
+
+    run(redis_server.url(4), test)
+
+
+def test_redis_down_refuses_runs_quickly_and_recovers(own_redis: RedisServer) -> None:
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        own_redis.stop()
+        asked = time.monotonic()
+        with pytest.raises(ExecutorUnavailable, match="Redis"):
+            await executor.submit("r1", "alice", TINY, 60)
+        assert time.monotonic() - asked < 3
+        health = await until(lambda: (h := executor.health())["redis"] != "ok" and h, 5)
+        assert health["state"] == "degraded" and "Redis at redis://127.0.0.1" in health["error"]
+        own_redis.start()
+        await until(lambda: executor.health()["redis"] == "ok", 10)
+        await executor.submit("r2", "alice", TINY, 60)
+        assert executor.queue_position("r2") == 1
+
+    run(own_redis.url(), test)
