@@ -39,6 +39,34 @@ export class Plots {
     this.loss = new LossChart($("loss-chart"));
     this.rowChart = new RowChart($("row-chart"));
     this.time = new TimeChart($("time-chart"));
+    this.followSize();
+  }
+
+  /** Plotly follows the window's size; this follows each plot's own (layout, large text). */
+  followSize() {
+    const sizes = new WeakMap();
+    let frame = null;
+    const changed = new Set();
+    const observer = new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        const { width, height } = entry.contentRect;
+        const before = sizes.get(entry.target);
+        sizes.set(entry.target, `${width}x${height}`);
+        if (before && before !== `${width}x${height}` && entry.target._fullLayout) {
+          changed.add(entry.target);
+        }
+      }
+      if (changed.size && frame === null) {
+        frame = requestAnimationFrame(() => {
+          frame = null;
+          for (const element of changed) if (element.offsetParent) Plotly.Plots.resize(element);
+          changed.clear();
+        });
+      }
+    });
+    for (const id of ["heatmap", "compare-heatmap", "loss-chart", "row-chart", "time-chart"]) {
+      observer.observe($(id));
+    }
   }
 
   /** Draw everything for `runs` ([watched, compared], either may be null) and `view`. */

@@ -273,6 +273,29 @@ def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
         out.ticks = colourTicks(-6, 0).ticktext;
         out.range = sharedRange([[-5.5, -1.2], [-3, 0.4]]);
         out.sci = [scientific(0.00032), scientific(12345), scientific(0.5)];
+        // The colour bar's ranges: vanishing relative to this run's output layer.
+        const { bands } = await import('/static/thresholds.js');
+        const marked = new RunSeries();
+        marked.append([0, 1, 2].map((i) => ({ step: i, loss: 1, grad_norms: [1e-5, 1e4, 0.5] })));
+        out.bands = bands('grad_norms', marked.store('grad_norms'))
+            .map((b) => [b.kind, b.from === null ? null : Math.round(b.from * 100) / 100,
+                         b.to === null ? null : Math.round(b.to * 100) / 100]);
+        out.noBands = bands('weight_norms', marked.store('grad_norms'));
+        // However fast frames arrive, the plots are redrawn at most ten times a second.
+        const { DrawScheduler } = await import('/static/charts.js');
+        const scheduler = new DrawScheduler();
+        let draws = 0;
+        let requests = 0;
+        const start = performance.now();
+        await new Promise((resolve) => {
+            const timer = setInterval(() => {
+                requests += 1;
+                scheduler.request('plots', () => { draws += 1; });
+                if (performance.now() - start > 1000) { clearInterval(timer); resolve(); }
+            }, 2);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        out.throttle = { requests, draws, seconds: (performance.now() - start) / 1000 };
         return out;
     }""")
     # Memory is bounded, but merging keeps the largest value: the spike survives both the
@@ -293,6 +316,12 @@ def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
     assert result["ticks"] == ["10⁻⁶", "10⁻⁵", "10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰"]
     assert result["range"] == [-6, 1]
     assert result["sci"] == ["3.2×10⁻⁴", "1.2×10⁴", "0.5"]
+    # Vanishing: below 10⁻² × the output layer's 0.5; exploding: above 10³ (diagnose.py).
+    assert result["bands"] == [["vanishing", None, -2.3], ["exploding", 3, None]]
+    assert result["noBands"] == []
+    throttle = result["throttle"]
+    assert throttle["requests"] > 100
+    assert 1 <= throttle["draws"] <= 10 * throttle["seconds"] + 1
     assert page.console.errors == []
 
 
