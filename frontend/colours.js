@@ -5,7 +5,7 @@ const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴",
 
 // Plotly's built-in scales by the name the page's hash uses.
 export const SCALES = {
-  viridis: { plotly: "Viridis", label: "viridis (dark blue → yellow)" },
+  viridis: { plotly: "Viridis", label: "viridis (dark purple → yellow)" },
   cividis: { plotly: "Cividis", label: "cividis (blue → yellow, safe for every colour vision)" },
 };
 export const DEFAULT_SCALE = "viridis";
