@@ -7,15 +7,19 @@ export const METRICS = {
     label: "gradient norm ‖∂L/∂W‖", short: "‖∂L/∂W‖", rows: "layer", marks: "layers",
   },
   clipped_grad_norms: {
-    label: "gradient norm after clipping", short: "clipped ‖∂L/∂W‖", rows: "layer", marks: "layers",
+    label: "gradient norm after clipping", short: "clipped ‖∂L/∂W‖", rows: "layer",
+    marks: "layers",
   },
   weight_norms: { label: "weight norm ‖W‖", short: "‖W‖", rows: "layer", marks: null },
-  update_ratios: { label: "update ratio ‖ΔW‖ / ‖W‖", short: "‖ΔW‖/‖W‖", rows: "layer", marks: null },
+  update_ratios: {
+    label: "update ratio ‖ΔW‖ / ‖W‖", short: "‖ΔW‖/‖W‖", rows: "layer", marks: null,
+  },
   output_grad_norms: {
     label: "output-gradient norm ‖∂L/∂h‖", short: "‖∂L/∂h‖", rows: "layer", marks: null,
   },
   time_grad_norms: {
-    label: "gradient across time ‖∂L/∂xₜ‖ (RNN)", short: "‖∂L/∂xₜ‖", rows: "time", marks: "time",
+    label: "gradient across time ‖∂L/∂xₜ‖ (RNN)", short: "‖∂L/∂xₜ‖", rows: "time",
+    marks: "time",
   },
 };
 

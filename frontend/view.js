@@ -35,7 +35,9 @@ export class WatchView {
     this.onApply = onApply;
     this.watched = null;
     this.compared = null;
-    this.view = { field: DEFAULT_FIELD, scale: DEFAULT_SCALE, row: null, logLoss: false, zoom: null };
+    this.view = {
+      field: DEFAULT_FIELD, scale: DEFAULT_SCALE, row: null, logLoss: false, zoom: null,
+    };
     this.parentOffered = false;
     this.scheduler = new DrawScheduler();
     this.plots = new Plots({
@@ -49,10 +51,12 @@ export class WatchView {
 
   bind() {
     fillSelect($("scale"), Object.entries(SCALES).map(([key, s]) => [key, s.label]));
-    $("metric").addEventListener("change", () => updateState({ metric: $("metric").value, row: null }));
+    $("metric").addEventListener("change",
+      () => updateState({ metric: $("metric").value, row: null }));
     $("scale").addEventListener("change", () => updateState({ scale: $("scale").value }));
     $("loss-log").addEventListener("change", (e) => updateState({ log: e.target.checked }));
-    $("row-select").addEventListener("change", () => updateState({ row: Number($("row-select").value) }));
+    $("row-select").addEventListener("change",
+      () => updateState({ row: Number($("row-select").value) }));
     $("row-close").addEventListener("click", () => updateState({ row: null }));
     $("download-png").addEventListener("click", () => this.downloadPng());
     window.addEventListener("resize", () => this.requestPlots());
@@ -164,7 +168,8 @@ export class WatchView {
     $("compare-heatmap").hidden = !has;
     $("compare-empty").hidden = has;
     $("clear-compare").hidden = !has;
-    $("compare-caption").textContent = has ? `Compared with ${this.compared.label}` : "Compare with: none";
+    $("compare-caption").textContent = has
+      ? `Compared with ${this.compared.label}` : "Compare with: none";
     const box = document.querySelector(".heatmaps");
     if (box.classList.contains("has-compare") !== has) {
       box.classList.toggle("has-compare", has);
