@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from server.attempts import FailedAttempts
 from server.bodylimit import BodyLimitMiddleware
 from server.errors import (
     StrictJSONResponse,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   default_response_class=StrictJSONResponse)
     app.state.settings = settings
     app.state.identity = identity
+    app.state.join_attempts = FailedAttempts(settings.join_attempts_per_minute)
     app.state.sockets = Counter()
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

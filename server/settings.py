@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_run_seconds: float = Field(600, gt=0)
     max_body_bytes: int = Field(65536, ge=1024)
     max_sockets_per_visitor: int = Field(20, ge=1)
+    # Wrong access codes accepted per client address and minute before /join answers 429.
+    join_attempts_per_minute: int = Field(10, ge=1)
     # A viewer whose unsent frames pass this many bytes is disconnected (see server/hub.py).
     viewer_max_bytes: int = Field(16 * 2**20, ge=65536)
     # Recorded steps kept per run; past it the history is thinned (see server/thinning.py).

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.helpers import client, open_ws, run_server, tiny_run
+from server.attempts import FailedAttempts
+from tests.helpers import app_client, client, open_ws, run_server, tiny_run
 
 
 async def handshake(url: str, run_id: str, http=None, **kwargs) -> tuple[int, object]:
@@ -100,3 +101,24 @@ def test_identity_survives_restarts_and_unfinished_runs_fail(tmp_path: Path) -> 
     with run_server(data, GRADWATCH_WORKERS="0") as url, client(url, cookies=cookies) as http:
         run = http.get(f"/api/runs/{crashed}").json()
         assert run["status"] == "failed" and run["error"] == "interrupted by a server restart"
+
+
+def test_guessing_the_access_code_is_rate_limited(tmp_path: Path) -> None:
+    with app_client(tmp_path, access_code="owl-42", join_attempts_per_minute=3) as http:
+        for _ in range(3):
+            assert http.post("/join", data={"code": "guess"}).status_code == 401
+        blocked = http.post("/join", data={"code": "owl-42"})  # even the right code waits
+        assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+        assert http.get("/api/runs").status_code == 401
+
+
+def test_failed_attempts_window_slides_and_memory_is_bounded() -> None:
+    attempts = FailedAttempts(per_minute=2)
+    attempts.record_failure("a", now=0.0)
+    attempts.record_failure("a", now=10.0)
+    assert attempts.retry_after("a", now=20.0) == 40
+    assert attempts.retry_after("b", now=20.0) == 0
+    assert attempts.retry_after("a", now=60.5) == 0  # the first failure left the window
+    for i in range(FailedAttempts.MAX_CLIENTS + 5):
+        attempts.record_failure(f"c{i}", now=70.0)
+    assert len(attempts._seen) == FailedAttempts.MAX_CLIENTS

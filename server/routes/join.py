@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from server.attempts import FailedAttempts
 from server.identity import Identity, new_visitor_id
 
 router = APIRouter(include_in_schema=False)
@@ -43,6 +44,13 @@ async def join(request: Request) -> Response:
     identity: Identity = request.app.state.identity
     if not identity.access_code:
         return RedirectResponse("/", 303)
+    attempts: FailedAttempts = request.app.state.join_attempts
+    client = request.client.host if request.client else "unknown"
+    wait = attempts.retry_after(client)
+    if wait:
+        return HTMLResponse(FORM.format(message=f"Too many wrong codes from your address; "
+                                                f"try again in {wait} s."),
+                            429, headers={"Retry-After": str(wait)})
     if identity.code_matches(_code(await request.body(),
                                             request.headers.get("content-type", ""))):
         response = RedirectResponse("/", 303)
@@ -50,6 +58,7 @@ async def join(request: Request) -> Response:
         response.raw_headers.append(
             (b"set-cookie", identity.cookie_header(new_visitor_id(), secure)))
         return response
+    attempts.record_failure(client)
     return HTMLResponse(FORM.format(message="That code is not right; ask your instructor."),
                         401)
 
