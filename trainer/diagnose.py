@@ -133,9 +133,10 @@ def _diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: l
                 "suggestions": _vanishing_suggestions(config),
                 "message": f"Gradients are vanishing: layer 1's gradient is about "
                            f"{_sup(ratio)} of the output layer's, so the layers "
-                           f"near the input barely learn. Across {depth} layers each one "
-                           f"passes back about {ratio ** (1 / max(depth - 1, 1)):.2f} of the "
-                           f"signal it receives."}
+                           f"near the input barely learn: on its way back through "
+                           f"{depth - 1} layers, each passes on about "
+                           f"{ratio ** (1 / max(depth - 1, 1)):.2f} of the signal it "
+                           f"receives."}
     across = _median_finite(time_ratios or [])
     if across is not None and across < TIME_VANISHING_RATIO:
         return {"state": "vanishing", "ratio": ratio,
