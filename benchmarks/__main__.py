@@ -20,6 +20,7 @@ SUITES = {
     "first_frame": "benchmarks.first_frame",         # target 2
     "heatmap_browser": "benchmarks.heatmap_browser",  # issue 4: the page at 64 × 20,000
     "live_latency": "benchmarks.latency",            # target 3
+    "fanout": "benchmarks.fanout",                   # target 4
 }
 
 

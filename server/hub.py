@@ -10,7 +10,7 @@ socket is closed with EVICTED_CODE; the page reconnects and gets a fresh snapsho
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from typing import Any
 
 from trainer.protocol import dumps
@@ -24,9 +24,11 @@ REPLACEABLE = ("run", "diagnosis")  # only the newest of these matters
 class Subscriber:
     """One watcher's bounded queue of encoded frames."""
 
-    def __init__(self, max_frames: int = 256, max_bytes: int = 16 * 2**20) -> None:
+    def __init__(self, max_frames: int = 256, max_bytes: int = 16 * 2**20,
+                 counts: Counter[str] | None = None) -> None:
         self.max_frames = max_frames
         self.max_bytes = max_bytes
+        self.counts = Counter() if counts is None else counts  # shared with the Hub
         self.close_code: int | None = None
         self.close_reason = ""
         # [type, texts]: a frame waiting to be sent; a merged metrics frame keeps the frames
@@ -91,6 +93,7 @@ class Subscriber:
             more = self._frames.popleft()[1]
             self._bytes -= sum(map(len, more))
             texts.extend(more)
+        self.counts["sent"] += 1
         if len(texts) == 1:
             return texts[0]
         # Each text is '{"type":"metrics","items":[...]}' from dumps: join the item lists.
@@ -108,10 +111,13 @@ class Hub:
         self.max_frames = max_frames
         self.max_bytes = max_bytes
         self._runs: dict[str, set[Subscriber]] = defaultdict(set)
+        # Fan-out work since start (GET /api/health): frames encoded (once per frame, for all
+        # viewers), copies queued to viewers, and sends (fewer when waiting frames merge).
+        self.counts: Counter[str] = Counter(encoded=0, queued=0, sent=0)
 
     def subscribe(self, run_id: str) -> Subscriber:
         """A new subscriber to a run's frames."""
-        sub = Subscriber(self.max_frames, self.max_bytes)
+        sub = Subscriber(self.max_frames, self.max_bytes, self.counts)
         self._runs[run_id].add(sub)
         return sub
 
@@ -138,6 +144,8 @@ class Hub:
             return None
         text = dumps(frame)
         kind = frame["type"]
+        self.counts["encoded"] += 1
+        self.counts["queued"] += len(subs)
         for sub in list(subs):
             sub.offer(kind, text)
             if sub.close_code is not None:

@@ -99,6 +99,16 @@ class StoreHealth(BaseModel):
     error: str | None
 
 
+class FanoutCounts(BaseModel):
+    """Websocket fan-out work since the server started: a frame is encoded once for all the
+    viewers of its run, queued once per viewer, and sent in fewer sends when a viewer's waiting
+    metrics frames merge."""
+
+    encoded: int
+    queued: int
+    sent: int
+
+
 class Health(BaseModel):
     ok: bool
     pid: int = Field(description="The server's process id (for memory monitoring).")
@@ -106,6 +116,7 @@ class Health(BaseModel):
     store: StoreHealth
     live_runs: int
     viewers: int
+    frames: FanoutCounts
 
 
 class Preset(_Open):

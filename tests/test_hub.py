@@ -97,3 +97,15 @@ def test_a_sender_behind_by_several_metrics_frames_sends_them_as_one() -> None:
     assert [f["type"] for f in frames] == ["metrics", "epoch", "metrics"]  # order kept
     assert [it["step"] for it in frames[0]["items"]] == [0, 1, 2]
     assert [it["step"] for it in frames[2]["items"]] == [3]
+
+
+def test_counts_show_one_encode_per_frame_and_one_copy_per_viewer() -> None:
+    hub = Hub()
+    subs = [hub.subscribe("r") for _ in range(3)]
+    hub.publish("r", metrics([step(0)]))
+    hub.publish("r", metrics([step(1)]))
+    for sub in subs:
+        drain(sub)
+    # Two frames encoded once each, six copies queued, and each viewer's two waiting
+    # metrics frames went out in one send.
+    assert hub.counts == {"encoded": 2, "queued": 6, "sent": 3}

@@ -30,6 +30,7 @@ async def health(service: Annotated[RunService, Depends(get_service)]) -> Any:
         "store": {"state": "error" if store_error else "ok", "error": store_error},
         "live_runs": len(service.live),
         "viewers": service.hub.watchers(),
+        "frames": dict(service.hub.counts),
     }
 
 
