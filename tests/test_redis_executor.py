@@ -16,7 +16,7 @@ from server.executors.redis import RedisExecutor
 from tests.redis_helpers import RedisServer, Workers
 from tests.test_local_executor import LONG, TINY, Recorder
 from trainer.config import RunConfig, total_steps
-from trainer.redisnames import HEARTBEAT_TTL
+from trainer.redisnames import HEARTBEAT_TTL, events_key
 
 pytestmark = pytest.mark.redis
 SMALL = RunConfig.model_validate({"dataset": {"n_samples": 128},
@@ -69,6 +69,9 @@ def test_two_workers_share_runs_and_each_stream_arrives_whole_and_in_order(
             assert [e["epoch"] for e in events if e["type"] == "epoch"] == [0, 1]
             dispatched[run_id] = events[0]
         assert len({e["worker"] for e in dispatched.values()}) == 2, dispatched
+        async with asyncio.timeout(5):  # once stored, a finished run's stream is dropped
+            while await executor.r.exists(*(events_key(r) for r in runs)):
+                await asyncio.sleep(0.05)
         await until(lambda: executor.health()["busy"] == 0, 10)  # RQ's registry, polled
 
     run(url, test)

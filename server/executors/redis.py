@@ -21,18 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-import redis.asyncio as aioredis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
 from server.executors.base import EventCallback, Executor, ExecutorUnavailable
-from server.executors.rqjobs import CONNECT_TIMEOUT, RQJobs, Snapshot
+from server.executors.redislink import ERRORS, READ_BLOCK_MS, RedisLink
+from server.executors.rqjobs import Snapshot
 from trainer.protocol import finished
 from trainer.redisnames import (
     HEARTBEAT_TTL,
@@ -41,18 +35,15 @@ from trainer.redisnames import (
     alive_key,
     decode_event,
     events_key,
-    redacted,
     stop_key,
 )
 
 log = logging.getLogger(__name__)
 
-READ_BLOCK_MS = 250   # a new run's stream joins the read at most this late
-READ_COUNT = 1000     # entries per stream per read
+READ_COUNT = 1000     # entries per stream per read (a new stream joins within READ_BLOCK_MS)
 MONITOR_SECONDS = 1.0
 RETRY_SECONDS = 1.0
-CALL_TIMEOUT = 5.0    # no Redis call holds a request longer than this
-ERRORS = (redis.RedisError, OSError, TimeoutError)
+KEEP_READ_MS = 60_000  # entries are trimmed this long after the one last read (long stored)
 UNREACHABLE = ("the run queue (Redis) cannot be reached right now, so new runs cannot start; "
                "try again in a minute")
 
@@ -76,19 +67,13 @@ class RedisExecutor(Executor):
     resumes_runs = True
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.jobs = RQJobs(url)
-        self.r = aioredis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT,
-                                         socket_timeout=READ_BLOCK_MS / 1000 + 3,
-                                         retry=Retry(NoBackoff(), 1))
+        self.link = RedisLink(url)
+        self.jobs, self.r = self.link.jobs, self.link.r
         self.runs: dict[str, Tracked] = {}
         self.snapshot = Snapshot()
         self._positions: dict[str, int] = {}
-        self.error: str | None = "not contacted yet"
-        self.up_since: float | None = None
         self._on_event: EventCallback | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._chores: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self._closing = False
 
@@ -107,9 +92,9 @@ class RedisExecutor(Executor):
                      max_seconds: float) -> None:
         level = min(sum(t.owner == owner for t in self.runs.values()), len(QUEUE_NAMES) - 1)
         try:
-            await self._in_thread(self.jobs.enqueue, run_id, config, max_seconds, level)
+            await self.link.in_thread(self.jobs.enqueue, run_id, config, max_seconds, level)
         except ERRORS as exc:
-            self._down(exc)
+            self.link.down(exc)
             raise ExecutorUnavailable(UNREACHABLE) from exc
         self.runs[run_id] = Tracked(owner, "queued")
         self.snapshot.queued[level].append(run_id)
@@ -122,12 +107,11 @@ class RedisExecutor(Executor):
             return False
         try:
             # The key first: a worker taking the run right now sees it before its first step.
-            async with asyncio.timeout(CALL_TIMEOUT):
-                await self.r.set(stop_key(run_id), reason, ex=STOP_TTL)
+            await self.link.call(self.r.set(stop_key(run_id), reason, ex=STOP_TTL))
             taken_back = (tracked.status == "queued"
-                          and await self._in_thread(self.jobs.take_back, run_id))
+                          and await self.link.in_thread(self.jobs.take_back, run_id))
         except ERRORS as exc:
-            self._down(exc)
+            self.link.down(exc)
             raise ExecutorUnavailable("the run queue (Redis) cannot be reached right now, so "
                                       "the stop could not be sent; try again in a minute") from exc
         tracked.stop_reason = reason
@@ -142,26 +126,23 @@ class RedisExecutor(Executor):
         return self._positions.get(run_id)
 
     def health(self) -> dict[str, Any]:
-        snap = self.snapshot
-        up = self.error is None
+        snap, error = self.snapshot, self.link.error
+        up = error is None
         health = {"kind": self.kind, "state": "ok" if up and snap.workers else "degraded",
                   "workers": snap.workers, "busy": snap.busy, "queued": len(snap.order()),
                   "redis": "ok" if up else "unreachable"}
         if not up:
-            health["error"] = self.error
+            health["error"] = error
         return health
 
     async def close(self) -> None:
         """Stop following streams; the runs go on on their workers and a new server resumes them."""
         self._closing = True
-        tasks = [*self._tasks, *self._chores]
-        for task in tasks:
+        for task in self._tasks:
             task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=CALL_TIMEOUT)
-        with contextlib.suppress(*ERRORS):
-            await self.r.aclose()
-        await asyncio.to_thread(self.jobs.close)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        await self.link.close()
 
     # -- reading the streams ---------------------------------------------------------------
 
@@ -177,11 +158,11 @@ class RedisExecutor(Executor):
             streams = {events_key(run_id): t.last_id for run_id, t in self.runs.items()}
             try:
                 reply = await self.r.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
-                self._up()
+                self.link.up()
                 self._deliver_all(reply)
                 await self._settle_lost()
             except ERRORS as exc:
-                self._down(exc)
+                self.link.down(exc)
                 await asyncio.sleep(RETRY_SECONDS)
             except Exception:  # a bug must not silently end the reading of every run
                 log.exception("reading the run streams failed")
@@ -236,7 +217,7 @@ class RedisExecutor(Executor):
         self.runs.pop(run_id, None)
         self._positions.pop(run_id, None)
         self._emit(run_id, event)
-        self._chore(lambda: self.r.delete(events_key(run_id), stop_key(run_id)))
+        self.link.chore(lambda: self.r.delete(events_key(run_id), stop_key(run_id)))
 
     # -- watching workers and queues -------------------------------------------------------
 
@@ -244,13 +225,14 @@ class RedisExecutor(Executor):
         """Refresh the queue and worker snapshot, and look for runs whose worker is gone."""
         while not self._closing:
             try:
-                self._set_snapshot(await self._in_thread(self.jobs.snapshot))
-                self._up()
+                self._set_snapshot(await self.link.in_thread(self.jobs.snapshot))
+                self.link.up()
                 # After an outage, give workers time to renew heartbeats that lapsed meanwhile.
-                if time.monotonic() - self.up_since >= HEARTBEAT_TTL:
+                if self.link.up_for() >= HEARTBEAT_TTL:
                     await self._find_lost()
+                await self._trim()
             except ERRORS as exc:
-                self._down(exc)
+                self.link.down(exc)
             except Exception:
                 log.exception("watching the queues and workers failed")
             await asyncio.sleep(MONITOR_SECONDS)
@@ -261,8 +243,7 @@ class RedisExecutor(Executor):
             async with self.r.pipeline(transaction=False) as pipe:
                 for run_id in running:
                     pipe.exists(alive_key(run_id))
-                async with asyncio.timeout(CALL_TIMEOUT):
-                    alive = await pipe.execute()
+                alive = await self.link.call(pipe.execute())
             for run_id, beating in zip(running, alive):
                 tracked = self.runs.get(run_id)
                 if not beating and tracked is not None:
@@ -273,9 +254,19 @@ class RedisExecutor(Executor):
         vanished = [r for r, t in self.runs.items()
                     if t.status == "queued" and not t.lost and r not in waiting]
         if vanished:
-            for run_id, why in (await self._in_thread(self.jobs.lost_jobs, vanished)).items():
+            for run_id, why in (await self.link.in_thread(self.jobs.lost_jobs, vanished)).items():
                 if (tracked := self.runs.get(run_id)) is not None and tracked.status == "queued":
                     tracked.lost = why
+
+    async def _trim(self) -> None:
+        """Drop stream entries read (and so stored) a while ago; MAXLEN only caps the rest."""
+        async with self.r.pipeline(transaction=False) as pipe:
+            for run_id, tracked in self.runs.items():
+                read_ms = int(tracked.last_id.split("-")[0])
+                if read_ms > KEEP_READ_MS:
+                    pipe.xtrim(events_key(run_id), minid=str(read_ms - KEEP_READ_MS),
+                               approximate=True)
+            await self.link.call(pipe.execute())
 
     def _set_snapshot(self, snap: Snapshot) -> None:
         self.snapshot = snap
@@ -283,35 +274,6 @@ class RedisExecutor(Executor):
         self._positions = {run_id: i for i, run_id in enumerate(order, start=1)}
 
     # -- plumbing --------------------------------------------------------------------------
-
-    async def _in_thread(self, fn: Any, *args: Any) -> Any:
-        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
-        async with asyncio.timeout(CALL_TIMEOUT):
-            return await asyncio.to_thread(fn, *args)
-
-    def _chore(self, call: Callable[[], Awaitable[Any]]) -> None:
-        """Run a best-effort Redis call in the background (cleanup that may fail harmlessly)."""
-        async def quietly() -> None:
-            with contextlib.suppress(*ERRORS):
-                async with asyncio.timeout(CALL_TIMEOUT):
-                    await call()
-
-        task = asyncio.create_task(quietly())
-        self._chores.add(task)
-        task.add_done_callback(self._chores.discard)
-
-    def _up(self) -> None:
-        if self.error is not None:
-            log.info("Redis at %s answers", redacted(self.url))
-        self.error = None
-        if self.up_since is None:
-            self.up_since = time.monotonic()
-
-    def _down(self, exc: BaseException) -> None:
-        if self.error is None:
-            log.warning("Redis at %s is unreachable: %s", redacted(self.url), exc)
-        self.error = f"Redis at {redacted(self.url)}: {exc or type(exc).__name__}"
-        self.up_since = None
 
     def _emit(self, run_id: str, event: dict[str, Any]) -> None:
         try:
