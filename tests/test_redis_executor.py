@@ -125,6 +125,25 @@ def test_a_worker_killed_mid_run_fails_its_run_within_a_bounded_time(
     run(url, test)
 
 
+@pytest.mark.slow
+def test_a_worker_told_to_shut_down_stops_its_run_within_a_step_and_exits(
+        redis_server: RedisServer, workers: Workers) -> None:
+    url = redis_server.url(6)
+    (worker,) = workers.start(url, 1)
+
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        await executor.submit("cut", "alice", LONG, 60)
+        await rec.training("cut")
+        worker.send_signal(signal.SIGTERM)  # what `docker compose stop` or scaling down sends
+        done = await rec.finished("cut", timeout=10)
+        assert done == {"type": "finished", "status": "stopped",
+                        "error": "the worker training it was shut down"}
+        assert await asyncio.to_thread(worker.wait, 15) == 0
+        await until(lambda: executor.health()["workers"] == 0, 5)
+
+    run(url, test)
+
+
 def test_queue_positions_are_fair_across_visitors(redis_server: RedisServer) -> None:
     async def test(executor: RedisExecutor, rec: Recorder) -> None:
         for run_id in ("a1", "a2", "a3", "b1", "c1"):

@@ -203,4 +203,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the module RQ imports the job from (trainer.worker), not this __main__ copy of it:
+    # the worker and the job function must share one PROCESS.
+    from trainer import worker
+
+    sys.exit(worker.main())
