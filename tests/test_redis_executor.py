@@ -144,6 +144,30 @@ def test_a_worker_told_to_shut_down_stops_its_run_within_a_step_and_exits(
     run(url, test)
 
 
+@pytest.mark.slow
+def test_a_run_trains_on_through_a_short_redis_outage(own_redis: RedisServer,
+                                                      workers: Workers) -> None:
+    url = own_redis.url()
+    workers.start(url, 1)
+    config = RunConfig.model_validate({"dataset": {"n_samples": 256},
+                                       "training": {"epochs": 8, "batch_size": 1}}).model_dump()
+
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        await executor.submit("brave", "alice", config, 60)
+        await rec.training("brave")
+        own_redis.stop()  # and its data with it: no persistence here
+        await asyncio.sleep(2)
+        own_redis.start()
+        done = await rec.finished("brave", timeout=60)
+        assert done["status"] == "completed"  # the worker kept the events and sent them later
+        got = steps(rec, "brave")
+        assert got == sorted(set(got)) and got[-1] == total_steps(RunConfig(**config)) - 1
+        # The worker registers again with the Redis that lost its entry.
+        await until(lambda: executor.health()["workers"] == 1, 10)
+
+    run(url, test)
+
+
 def test_queue_positions_are_fair_across_visitors(redis_server: RedisServer) -> None:
     async def test(executor: RedisExecutor, rec: Recorder) -> None:
         for run_id in ("a1", "a2", "a3", "b1", "c1"):

@@ -144,8 +144,9 @@ class WorkerBeat(threading.Thread):
         worker, key = self.worker, self.worker.key
         with self.conn.pipeline() as pipe:
             worker.heartbeat(WORKER_TTL, pipeline=pipe)  # HSET last_heartbeat, EXPIREs
-            created = pipe.execute()[0]
-        if created:  # the entry had expired (Redis restarted, or a long outage): re-register
+            pipe.sismember(worker.redis_workers_keys, key)
+            registered = pipe.execute()[-1]
+        if not registered:  # Redis lost the entry (restarted, or a long outage): register again
             worker.last_heartbeat = now()
             with self.conn.pipeline() as pipe:
                 pipe.hset(key, mapping={**worker.serialize(), "state": worker.get_state()})
