@@ -35,7 +35,7 @@ def make_executor(settings: Settings) -> Executor:
         from server.executors.redis import RedisExecutor  # only deployments with Redis need it
 
         return RedisExecutor(settings.redis_url)
-    return LocalExecutor(settings.workers)
+    return LocalExecutor(settings.workers, tf_threads=settings.worker_threads)
 
 
 async def take_over(service: RunService) -> None:

@@ -92,6 +92,9 @@ class ExecutorHealth(_Open):
     busy: int
     queued: int
     pids: list[int] = Field([], description="Local worker processes' ids.")
+    tf_threads: list[int | None] = Field(
+        [], description="Each local worker's TensorFlow intra-op threads, in the order of "
+                        "`pids` (null until the worker is ready; 0: TensorFlow's default).")
 
 
 class StoreHealth(BaseModel):

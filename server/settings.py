@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     executor: Literal["local", "redis"] = "local"
     # 0 is allowed: runs are accepted and wait in the queue (useful for API-only tests).
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=256)
+    # TensorFlow threads per local worker; unset, the cores are shared out among the workers
+    # (see worker_threads and docs/performance.md); 0, TensorFlow's default (all cores each).
+    tf_threads: int | None = Field(None, ge=0, le=256)
     redis_url: str = "redis://127.0.0.1:6379/0"
     admin_token: str | None = None
     access_code: str | None = None
@@ -51,6 +54,18 @@ class Settings(BaseSettings):
     # Retention of finished runs (with their history); 0 turns a limit off.
     keep_runs: int = Field(1000, ge=0)
     keep_days: float = Field(0, ge=0)
+
+    @property
+    def worker_threads(self) -> int:
+        """TensorFlow threads for each local worker: the setting, else cores ÷ workers (≥ 1).
+
+        Two workers on two cores with TensorFlow's default (a pool as large as the machine in
+        each) oversubscribe the cores; one thread each keeps concurrent runs from slowing each
+        other down.
+        """
+        if self.tf_threads is not None:
+            return self.tf_threads
+        return max(1, (os.cpu_count() or 1) // max(1, self.workers))
 
     @property
     def db_path(self) -> Path:

@@ -54,9 +54,10 @@ async def ready(executor: LocalExecutor, timeout: float = 60) -> None:
             await asyncio.sleep(0.05)
 
 
-def run(test: Callable[[LocalExecutor, Recorder], Any], workers: int = 1) -> None:
+def run(test: Callable[[LocalExecutor, Recorder], Any], workers: int = 1,
+        tf_threads: int | None = None) -> None:
     async def main() -> None:
-        executor, recorder = LocalExecutor(workers), Recorder()
+        executor, recorder = LocalExecutor(workers, tf_threads=tf_threads), Recorder()
         await executor.start(recorder)
         try:
             await test(executor, recorder)
@@ -82,7 +83,7 @@ def test_a_run_reports_its_events_in_order() -> None:
         (pid,) = health.pop("pids")
         assert pid == next(iter(executor._workers.values())).process.pid
         assert health == {"kind": "local", "state": "ok", "workers": 1, "ready": 1, "busy": 0,
-                          "queued": 0}
+                          "queued": 0, "tf_threads": [0]}  # 0: TensorFlow's default
 
     run(test)
 
@@ -169,3 +170,15 @@ def test_visitors_already_training_wait_behind_the_others() -> None:
     assert [p.run_id for p in queue.order(["a", "a"])] == ["b1", "a1", "a2"]
     assert queue.pop_next(["a", "a"]).run_id == "b1"
     assert queue.position("a2", []) == 2 and queue.position("b1", []) is None
+
+
+@pytest.mark.slow
+def test_the_thread_setting_reaches_the_workers_tensorflow() -> None:
+    async def test(executor: LocalExecutor, rec: Recorder) -> None:
+        await ready(executor)
+        # Reported by the worker from TensorFlow's own configuration, once it is warm.
+        assert executor.health()["tf_threads"] == [1]
+        await executor.submit("r1", "alice", TINY, 60)
+        assert (await rec.finished("r1"))["status"] == "completed"
+
+    run(test, tf_threads=1)

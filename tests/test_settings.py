@@ -35,6 +35,21 @@ def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert s.db_path == tmp_path / "gradwatch.db"
 
 
+def test_worker_threads_share_the_cores_out_among_the_workers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in [k for k in os.environ if k.startswith("GRADWATCH_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert Settings(workers=2).worker_threads == 4
+    assert Settings(workers=3).worker_threads == 2
+    assert Settings(workers=16).worker_threads == 1  # never fewer than one
+    assert Settings(workers=0).worker_threads == 8
+    monkeypatch.setenv("GRADWATCH_TF_THREADS", "3")
+    assert Settings(workers=2).worker_threads == 3  # the setting wins
+    monkeypatch.setenv("GRADWATCH_TF_THREADS", "0")
+    assert Settings(workers=2).worker_threads == 0  # TensorFlow's own default
+
+
 @pytest.mark.parametrize(("host", "loopback"), [
     ("127.0.0.1", True), ("::1", True), ("localhost", True), ("127.0.0.2", True),
     ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False), ("::", False)])

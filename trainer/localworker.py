@@ -19,12 +19,25 @@ WARMUP_CONFIG = {"dataset": {"n_samples": 64, "n_features": 4},
 
 
 def configure_threads() -> None:
-    """Keep a worker's TensorFlow to its share of the cores (set before TensorFlow loads)."""
-    threads = os.environ.get("GRADWATCH_TF_THREADS")
-    if threads:
-        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", threads)
-        os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    """Keep a worker's TensorFlow to its share of the cores (call before TensorFlow runs).
+
+    GRADWATCH_TF_THREADS intra-op threads and one inter-op thread; unset, TensorFlow's default
+    (pools as large as the machine). The local executor sets it for the workers it spawns.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    threads = int(os.environ.get("GRADWATCH_TF_THREADS") or 0)
+    if threads > 0:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def tf_threads() -> int:
+    """TensorFlow's intra-op threads in this process (0: its default, as many as cores)."""
+    import tensorflow as tf
+
+    return tf.config.threading.get_intra_op_parallelism_threads()
 
 
 def warm_up() -> None:
@@ -47,7 +60,8 @@ def serve(worker_id: int, tasks: Any, events: Any, stop_flag: Any) -> None:
     warm_up()
     from trainer.job import run_job
 
-    events.put((worker_id, None, {"type": "ready", "pid": os.getpid(), "t": time.time()}))
+    events.put((worker_id, None, {"type": "ready", "pid": os.getpid(), "t": time.time(),
+                                  "tf_threads": tf_threads()}))
     parent = multiprocessing.parent_process()
     while True:
         try:

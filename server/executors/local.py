@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import itertools
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -33,8 +35,11 @@ STOP_GRACE = 15.0  # a stopped run that has not ended by then gets its worker ki
 DEADLINE_GRACE = 30.0  # past max_seconds, the job's own limit has failed: kill the worker
 
 
-def worker_main(target: str, *args: Any) -> None:
+def worker_main(target: str, *args: Any, tf_threads: int | None = None) -> None:
     """Entry point of a worker process: the trainer is imported here, never in the server."""
+    if tf_threads:
+        # Read by trainer.localworker.configure_threads before TensorFlow loads.
+        os.environ["GRADWATCH_TF_THREADS"] = str(tf_threads)
     module, _, name = target.partition(":")
     getattr(importlib.import_module(module), name)(*args)
 
@@ -44,9 +49,11 @@ class LocalExecutor(Executor):
 
     kind = "local"
 
-    def __init__(self, workers: int, target: str | None = None) -> None:
+    def __init__(self, workers: int, target: str | None = None,
+                 tf_threads: int | None = None) -> None:
         self.n_workers = workers
         self.target = target or WORKER_TARGET  # "module:function" run in each worker
+        self.tf_threads = tf_threads  # TensorFlow threads per worker; None: TensorFlow's own
         self._ctx = multiprocessing.get_context("spawn")
         self._ids = itertools.count(1)
         self._workers: dict[int, Worker] = {}
@@ -93,9 +100,10 @@ class LocalExecutor(Executor):
             state = "starting"
         else:
             state = "degraded"
-        pids = [w.process.pid for w in self._workers.values() if w.died_at is None]
+        alive = [w for w in self._workers.values() if w.died_at is None]
         return {"kind": self.kind, "state": state, "workers": len(states), "ready": ready,
-                "busy": busy, "queued": len(self._queue), "pids": pids}
+                "busy": busy, "queued": len(self._queue), "pids": [w.process.pid for w in alive],
+                "tf_threads": [w.tf_threads for w in alive]}
 
     async def close(self) -> None:
         self._closing = True
@@ -121,7 +129,8 @@ class LocalExecutor(Executor):
         if self._closing:
             return
         wid = next(self._ids)
-        worker = Worker.spawn(self._ctx, wid, worker_main, self.target)
+        main = functools.partial(worker_main, tf_threads=self.tf_threads)
+        worker = Worker.spawn(self._ctx, wid, main, self.target)
         self._workers[wid] = worker
         threading.Thread(target=self._read, args=(worker,), name=f"worker-{wid}-events",
                          daemon=True).start()
@@ -149,6 +158,7 @@ class LocalExecutor(Executor):
         kind = event.get("type")
         if kind == "ready":
             worker.state = "ready"
+            worker.tf_threads = event.get("tf_threads")
             self._failed_starts = 0
             self._dispatch()
             return

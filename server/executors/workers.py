@@ -33,6 +33,7 @@ class Worker:
     kill_reason: str | None = None
     died_at: float | None = None
     drained: bool = False
+    tf_threads: int | None = None  # TensorFlow's intra-op threads, as the worker reported
 
     @classmethod
     def spawn(cls, ctx: BaseContext, wid: int, main: Callable[..., None], target: str) -> Worker:
