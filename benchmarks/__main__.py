@@ -21,6 +21,8 @@ SUITES = {
     "heatmap_browser": "benchmarks.heatmap_browser",  # issue 4: the page at 64 × 20,000
     "live_latency": "benchmarks.latency",            # target 3
     "fanout": "benchmarks.fanout",                   # target 4
+    "run_throughput": "benchmarks.throughput",       # target 5
+    "history": "benchmarks.history",                 # target 6
 }
 
 

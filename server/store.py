@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from server.sqlbatch import transaction, write_batch
-from trainer.protocol import append_steps, dumps, empty_history
+from trainer.protocol import append_steps, dumps, empty_history, loads
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ class RunStore:
         """A run's recorded steps as a History (CONTRACT §5)."""
         rows = self._query("SELECT data FROM steps WHERE run_id = ? ORDER BY step", (run_id,))
         history = empty_history()
-        append_steps(history, [json.loads(r[0]) for r in rows])
+        append_steps(history, [loads(r[0]) for r in rows])
         return history
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:

@@ -16,9 +16,9 @@ step, ``time_grad_norms`` (‖∂L/∂x_t‖ for each input time step t).
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
+
+import msgspec
 
 STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged")
 FINAL_STATUSES = ("completed", "stopped", "failed", "diverged")
@@ -61,23 +61,18 @@ def finished(status: str, error: str | None = None) -> dict[str, Any]:
     return {"type": "finished", "status": status, "error": error}
 
 
-def finite_or_none(value: Any) -> Any:
-    """Replace non-finite floats, also inside lists and dicts, by None (RFC 8259 has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list | tuple):
-        return [finite_or_none(v) for v in value]
-    if isinstance(value, dict):
-        return {k: finite_or_none(v) for k, v in value.items()}
-    return value
-
-
 def dumps(value: Any) -> str:
-    """Strict JSON: non-finite numbers become null, never NaN or Infinity."""
-    try:
-        return json.dumps(value, allow_nan=False, separators=(",", ":"))
-    except ValueError:
-        return json.dumps(finite_or_none(value), allow_nan=False, separators=(",", ":"))
+    """Strict JSON: non-finite numbers become null, never NaN or Infinity.
+
+    msgspec writes NaN and ±Infinity as null itself, and renders floats about 8× faster than
+    the json module: a 12,500-step snapshot takes 8 ms instead of 65 (docs/performance.md).
+    """
+    return msgspec.json.encode(value).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON that `dumps` wrote (a stored Step row, say), about 3× faster than json."""
+    return msgspec.json.decode(text)
 
 
 def empty_history() -> dict[str, list[Any]]:
