@@ -16,7 +16,7 @@ from server.executors.redis import RedisExecutor
 from tests.redis_helpers import RedisServer, Workers
 from tests.test_local_executor import LONG, TINY, Recorder
 from trainer.config import RunConfig, total_steps
-from trainer.redisnames import HEARTBEAT_TTL, events_key
+from trainer.redisnames import HEARTBEAT_TTL, encode_event, events_key
 
 pytestmark = pytest.mark.redis
 SMALL = RunConfig.model_validate({"dataset": {"n_samples": 128},
@@ -198,3 +198,24 @@ def test_redis_down_refuses_runs_quickly_and_recovers(own_redis: RedisServer) ->
         assert executor.queue_position("r2") == 1
 
     run(own_redis.url(), test)
+
+
+def test_a_batch_a_worker_sent_twice_is_handed_on_once(redis_server: RedisServer) -> None:
+    # A worker whose XADD reply timed out sends the batch again: the stream then holds it
+    # twice, and the executor must still hand each step on exactly once.
+    import redis
+
+    url = redis_server.url(9)
+
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        await executor.submit("twice", "alice", SMALL, 60)  # no worker: it stays queued
+        conn = redis.Redis.from_url(url)
+        batch = {"type": "metrics", "items": [{"step": 0, "loss": 1.0}, {"step": 1, "loss": 0.9}]}
+        later = {"type": "metrics", "items": [{"step": 1, "loss": 0.9}, {"step": 2, "loss": 0.8}]}
+        for event in (batch, batch, later, {"type": "finished", "status": "completed",
+                                           "error": None}):
+            conn.xadd(events_key("twice"), encode_event(event))
+        await rec.finished("twice", timeout=10)
+        assert steps(rec, "twice") == [0, 1, 2]
+
+    run(url, test)

@@ -55,6 +55,7 @@ class Tracked:
     owner: str
     status: str             # queued | running
     last_id: str = "0-0"    # the last stream entry handed on
+    last_step: int = -1     # the last Step handed on
     worker: str | None = None
     stop_reason: str | None = None
     lost: str | None = None  # set by the monitor: why the run seems gone; the reader settles it
@@ -199,6 +200,15 @@ class RedisExecutor(Executor):
         if kind == "finished":
             self._settle(run_id, event)
             return
+        if kind == "metrics":
+            # Delivery from a worker is at least once: when the reply to its XADD batch times
+            # out (a worker busy tracing can miss it) it sends the batch again. Steps are
+            # numbered, so the copies are dropped here.
+            items = [it for it in event.get("items") or [] if it["step"] > tracked.last_step]
+            if not items:
+                return
+            tracked.last_step = items[-1]["step"]
+            event = {**event, "items": items}
         self._emit(run_id, event)
 
     async def _settle_lost(self) -> None:
