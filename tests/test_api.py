@@ -64,7 +64,7 @@ def test_create_fills_defaults_and_queues(url: str) -> None:
     ({"model": {"depth": 0}}, "model.depth", "greater than or equal to 1"),
     ({"training": {"epochs": 501}}, "training.epochs", "500"),
     ({"remedies": {"activation": "softmax"}}, "remedies.activation", "relu"),
-    ({"dataset": {"name": "adding"}}, "(body)", "needs model.arch 'rnn'"),
+    ({"dataset": {"name": "adding"}}, "model.arch", "needs model.arch 'rnn'"),
     ({"model": {"width": 1024}}, "model", "limit of 100,000"),  # the server's max_params
     ([1, 2], "(body)", "expected a JSON object"),
 ])

@@ -60,10 +60,11 @@ def test_out_of_range_and_wrong_types_are_refused_with_the_path(body, path):
 
 def test_combinations_that_cannot_work_are_refused():
     [err] = errors_of({"dataset": {"name": "adding"}})
-    assert "needs model.arch 'rnn'" in err["msg"]
+    assert err["path"] == "model.arch" and "needs model.arch 'rnn'" in err["msg"]
     [err] = errors_of({"model": {"arch": "rnn"}})
-    assert "sequence dataset" in err["msg"]
+    assert err["path"] == "dataset.name" and "sequence dataset" in err["msg"]
     [err] = errors_of({"model": {"depth": 64, "width": 1024}})
+    assert err["path"] == "model"
     assert "trainable parameters" in err["msg"] and "5,000,000" in err["msg"]
 
 
@@ -78,6 +79,6 @@ def test_deep_merge_keeps_siblings():
 def test_mlp_only_remedies_are_refused_for_rnns():
     base = {"dataset": {"name": "adding"}, "model": {"arch": "rnn"}}
     [err] = errors_of({**base, "remedies": {"batch_norm": True}})
-    assert "layer_norm" in err["msg"]
+    assert err["path"] == "remedies.batch_norm" and "layer_norm" in err["msg"]
     [err] = errors_of({**base, "remedies": {"residual": True}})
-    assert "mlp architecture only" in err["msg"]
+    assert err["path"] == "remedies.residual" and "mlp architecture only" in err["msg"]

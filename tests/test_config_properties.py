@@ -235,7 +235,7 @@ def test_several_invalid_fields_are_all_named(api: Client, case) -> None:
 def test_rnn_without_a_sequence_dataset_is_refused(api: Client, dataset, base) -> None:
     body = put(put(base, ("model", "arch"), "rnn"), ("dataset", "name"), dataset)
     (item,) = refused(api, body)
-    assert item["path"] == "(body)" and "model.arch 'rnn'" in item["msg"]
+    assert item["path"] == "dataset.name" and "model.arch 'rnn'" in item["msg"]
     assert "adding" in item["msg"]  # what to use instead
 
 
@@ -247,7 +247,7 @@ def test_a_sequence_dataset_without_rnn_is_refused(api: Client, arch, base) -> N
     if arch:
         body = put(body, ("model", "arch"), arch)
     (item,) = refused(api, body)
-    assert item["path"] == "(body)" and "needs model.arch 'rnn'" in item["msg"]
+    assert item["path"] == "model.arch" and "needs model.arch 'rnn'" in item["msg"]
 
 
 @PROPERTY
@@ -265,9 +265,7 @@ def test_a_model_over_the_parameter_limit_is_refused_before_queueing(
     if n <= MAX_PARAMS:
         return  # a model this small is allowed (the other tests show valid bodies pass)
     (item,) = refused(api, body)
-    # Past RunConfig's own limit the whole body is refused; past this server's lower
-    # setting, the model is.
-    assert item["path"] == ("(body)" if n > 5_000_000 else "model")
+    assert item["path"] == "model"
     assert f"{n:,} trainable parameters" in item["msg"]
 
 

@@ -172,26 +172,32 @@ class RunConfig(_Section):
     def _check_combination(self) -> RunConfig:
         sequence = self.dataset.name in SEQUENCE_DATASETS
         if sequence and self.model.arch != "rnn":
-            raise ValueError(
-                f"dataset '{self.dataset.name}' is a sequence task and needs model.arch 'rnn'"
-            )
+            raise CombinationError(
+                "model.arch", f"dataset '{self.dataset.name}' is a sequence task and needs "
+                "model.arch 'rnn'")
         if self.model.arch == "rnn" and not sequence:
-            raise ValueError(
-                "model.arch 'rnn' needs a sequence dataset: use dataset.name 'adding'"
-            )
+            raise CombinationError(
+                "dataset.name", "model.arch 'rnn' needs a sequence dataset: use dataset.name "
+                "'adding'")
         if self.model.arch == "rnn" and (self.remedies.batch_norm or self.remedies.residual):
             which = "batch_norm" if self.remedies.batch_norm else "residual"
-            raise ValueError(
-                f"remedies.{which} applies to the mlp architecture only; for an rnn use "
-                "remedies.layer_norm, or an lstm or gru cell"
-            )
+            raise CombinationError(
+                f"remedies.{which}", f"remedies.{which} applies to the mlp architecture only; "
+                "for an rnn use remedies.layer_norm, or an lstm or gru cell")
         n = trainable_params(self)
         if n > MAX_TRAINABLE_PARAMS:
-            raise ValueError(
-                f"this model has {n:,} trainable parameters, more than the limit of "
-                f"{MAX_TRAINABLE_PARAMS:,}; use a smaller depth, width or n_features"
-            )
+            raise CombinationError(
+                "model", f"this model has {n:,} trainable parameters, more than the limit of "
+                f"{MAX_TRAINABLE_PARAMS:,}; use a smaller depth, width or n_features")
         return self
+
+
+class CombinationError(ValueError):
+    """Fields that are each valid but do not work together; `path` names the one to change."""
+
+    def __init__(self, path: str, sentence: str) -> None:
+        super().__init__(sentence)
+        self.path = path
 
 
 # -- figures derived from a config without TensorFlow -------------------------------------------
@@ -276,6 +282,9 @@ def explain_errors(error: ValidationError) -> list[dict[str, Any]]:
     out = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, CombinationError):
+            loc = tuple(cause.path.split("."))
         path = ".".join(str(p) for p in loc) or "(body)"
         kind = item["type"]
         msg = item["msg"]
