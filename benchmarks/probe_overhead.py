@@ -1,9 +1,9 @@
 """Probe overhead: steps/s of the instrumented run ÷ steps/s of plain `model.fit`, same process.
 
 Both sides train the same architecture on the same batches (the job's own tf.data pipeline)
-with the same optimizer; the probed
-side also streams every step through `StreamCallback` (events collected in memory). Each side
-is warmed up (traced) first and then timed over several alternating rounds; the median is kept.
+with the same optimizer; the probed side also streams every step through `StreamCallback`
+(events collected in memory). Each side is warmed up (traced) first and then timed over seven
+alternating rounds of about 1000 steps; the median is kept.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from trainer.datasets import make_dataset
 from trainer.job import StreamCallback, _batches
 from trainer.models import LOSSES, build_model, task_of
 
-ROUNDS = 5
-EPOCHS = 3
+ROUNDS = 7
+STEPS_PER_ROUND = 1000  # about 1–5 s a round here: long enough to be steady on a shared machine
 
 
 def _plain(config: RunConfig) -> keras.Model:
@@ -36,11 +36,12 @@ def _steps_per_second(model: keras.Model, data: Any, config: RunConfig, probed: 
     callbacks = []
     if probed:
         callbacks = [StreamCallback(config, lambda e: None, lambda: None, 1e18, 1e18)]
+    per_epoch = -(-len(data.x_train) // config.training.batch_size)
+    epochs = -(-STEPS_PER_ROUND // per_epoch)
     start = time.perf_counter()
-    model.fit(_batches(data, config), epochs=EPOCHS, verbose=0, callbacks=callbacks,
+    model.fit(_batches(data, config), epochs=epochs, verbose=0, callbacks=callbacks,
               shuffle=False)
-    steps = EPOCHS * -(-len(data.x_train) // config.training.batch_size)
-    return steps / (time.perf_counter() - start)
+    return epochs * per_epoch / (time.perf_counter() - start)
 
 
 def measure(name: str, config: dict[str, Any]) -> dict[str, Any]:
