@@ -6,11 +6,11 @@ from pydantic import ValidationError
 from trainer.config import (
     RunConfig,
     deep_merge,
-    explain_errors,
     steps_per_epoch,
     total_steps,
     trainable_params,
 )
+from trainer.configerrors import explain_errors
 
 
 def errors_of(body):
