@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from server.executors.base import Executor
 from server.executors.fairqueue import FairQueue, Pending
 from server.executors.local import LocalExecutor
 from tests.helpers import tiny_run
@@ -88,22 +90,31 @@ def test_a_run_reports_its_events_in_order() -> None:
     run(test)
 
 
+async def stop_a_queued_and_a_running_run(executor: Executor, rec: Recorder,
+                                          timeout: float) -> float:
+    """The stop scenario every executor must pass; returns seconds from stop to `finished`."""
+    await executor.submit("long", "alice", LONG, 60)
+    await executor.submit("waiting", "bob", TINY, 60)
+    await rec.training("long")
+    assert executor.queue_position("waiting") == 1
+    assert await executor.stop("waiting", "changed my mind")
+    assert rec.of("waiting") == [{"type": "finished", "status": "stopped",
+                                  "error": "changed my mind"}]
+    assert executor.queue_position("waiting") is None
+    asked = time.monotonic()
+    assert await executor.stop("long", "stopped by its owner")
+    done = await rec.finished("long", timeout=timeout)
+    took = time.monotonic() - asked
+    assert done == {"type": "finished", "status": "stopped", "error": "stopped by its owner"}
+    assert not await executor.stop("long")  # it is over: the executor no longer knows it
+    return took
+
+
 @pytest.mark.slow
 def test_stop_a_queued_and_a_running_run() -> None:
     async def test(executor: LocalExecutor, rec: Recorder) -> None:
         await ready(executor)
-        await executor.submit("long", "alice", LONG, 60)
-        await executor.submit("waiting", "bob", TINY, 60)
-        await rec.training("long")
-        assert executor.queue_position("waiting") == 1
-        assert await executor.stop("waiting", "changed my mind")
-        assert rec.of("waiting") == [{"type": "finished", "status": "stopped",
-                                      "error": "changed my mind"}]
-        assert executor.queue_position("waiting") is None
-        assert await executor.stop("long", "stopped by its owner")
-        done = await rec.finished("long", timeout=15)
-        assert done == {"type": "finished", "status": "stopped", "error": "stopped by its owner"}
-        assert not await executor.stop("long")  # it is over: the executor no longer knows it
+        await stop_a_queued_and_a_running_run(executor, rec, timeout=15)
 
     run(test)
 

@@ -14,7 +14,7 @@ import pytest
 from server.executors.base import ExecutorUnavailable
 from server.executors.redis import RedisExecutor
 from tests.redis_helpers import RedisServer, Workers
-from tests.test_local_executor import LONG, TINY, Recorder
+from tests.test_local_executor import LONG, TINY, Recorder, stop_a_queued_and_a_running_run
 from trainer.config import RunConfig, total_steps
 from trainer.redisnames import HEARTBEAT_TTL, encode_event, events_key
 
@@ -84,19 +84,8 @@ def test_stop_reaches_a_running_run_within_a_step_and_drops_a_queued_one(
     workers.start(url, 1)
 
     async def test(executor: RedisExecutor, rec: Recorder) -> None:
-        await executor.submit("long", "alice", LONG, 60)
-        await executor.submit("waiting", "bob", TINY, 60)
-        await rec.training("long")
-        assert executor.queue_position("waiting") == 1
-        assert await executor.stop("waiting", "changed my mind")
-        assert rec.of("waiting") == [{"type": "finished", "status": "stopped",
-                                      "error": "changed my mind"}]
-        asked = time.monotonic()
-        assert await executor.stop("long", "stopped by its owner")
-        done = await rec.finished("long", timeout=10)
-        assert done == {"type": "finished", "status": "stopped", "error": "stopped by its owner"}
-        assert time.monotonic() - asked < 3  # polled every 0.1 s, checked after every step
-        assert not await executor.stop("long")  # over: the executor no longer knows it
+        took = await stop_a_queued_and_a_running_run(executor, rec, timeout=10)
+        assert took < 3  # polled every 0.1 s, checked after every step
         await executor.submit("after", "alice", TINY, 60)
         assert (await rec.finished("after", timeout=60))["status"] == "completed"
 
