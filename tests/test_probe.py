@@ -8,10 +8,11 @@ import pytest
 import tensorflow as tf
 
 from tests.trainer_helpers import deep, run
+from trainer import loop
 from trainer.config import RunConfig, steps_per_epoch
 from trainer.datasets import make_dataset
-from trainer.job import StreamCallback
 from trainer.models import build_model
+from trainer.recorder import StepRecorder
 
 pytestmark = pytest.mark.slow
 
@@ -130,30 +131,64 @@ def test_batches_are_reshuffled_every_epoch_and_reproducible_by_seed():
     assert [s["loss"] for s in again.steps] == [s["loss"] for s in first.steps]
 
 
-def test_the_eager_first_step_is_the_step_the_traced_function_takes():
-    # The first step of a run runs eagerly (it reaches the viewer before the train step is
-    # traced); it must train exactly as the traced step does.
-    cfg = RunConfig.model_validate({"dataset": {"n_samples": 160, "n_features": 8},
+def test_the_chunked_loop_trains_exactly_as_keras_fit_with_one_traced_step_per_call():
+    # The loop runs the first step eagerly and the rest several at a time inside one traced
+    # function; every step must be recorded and train exactly as Keras's own fit does.
+    cfg = RunConfig.model_validate({"dataset": {"n_samples": 400, "n_features": 8},
                                     "model": {"depth": 3, "width": 16},
-                                    "training": {"epochs": 1, "batch_size": 32}})
+                                    "training": {"epochs": 3, "batch_size": 32}})
     data = make_dataset(cfg)
-    results = []
-    for first_eager in (True, False):
-        model = build_model(cfg)
-        if not first_eager:
-            keras.Model.make_train_function(model)  # Keras's own: every step traced
-        probes = []
-        logger = keras.callbacks.LambdaCallback(
-            on_train_batch_end=lambda batch, logs, out=probes: out.append(
-                np.array(logs["_probe"])))
-        model.fit(data.x_train, data.y_train, epochs=1, batch_size=32, shuffle=False,
-                  verbose=0, callbacks=[logger])
-        results.append((np.stack(probes), [w.numpy() for w in model.trainable_weights]))
-    (eager_probes, eager_weights), (traced_probes, traced_weights) = results
-    assert len(eager_probes) == len(traced_probes) == 4
-    np.testing.assert_allclose(eager_probes, traced_probes, rtol=1e-4, atol=1e-7)
-    for a, b in zip(eager_weights, traced_weights):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(32)
+    per_epoch = steps_per_epoch(cfg)
+
+    ours = build_model(cfg)
+    rows: list[np.ndarray] = []
+    recorder = StepRecorder(cfg, ours.probe_layout, lambda event: None, lambda: None, 1e18, 1e18)
+    recorder.record = lambda chunk, times: rows.append(chunk)
+    sizes = []
+    chunk = ours.make_chunk_function()
+
+    def counting(iterator, n):
+        sizes.append(int(n))
+        return chunk(iterator, n)
+
+    ours.make_chunk_function = lambda: counting
+    loop.fit(ours, batches, 3, per_epoch, recorder)
+
+    keras_own = build_model(cfg)
+    probes = []
+    logger = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: probes.append(np.array(logs["_probe"])))
+    keras_own.fit(batches, epochs=3, verbose=0, callbacks=[logger], shuffle=False)
+
+    assert max(sizes) > 1, sizes  # steps really ran several to a call
+    np.testing.assert_allclose(np.concatenate(rows), np.stack(probes), rtol=1e-4, atol=1e-7)
+    for a, b in zip(ours.trainable_weights, keras_own.trainable_weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_a_chunk_stops_at_the_end_of_the_data_and_after_a_non_finite_step():
+    cfg = RunConfig.model_validate({"dataset": {"n_samples": 100, "n_features": 8},
+                                    "training": {"batch_size": 32}})
+    data = make_dataset(cfg)
+    model = build_model(cfg)
+    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(32)
+    iterator = iter(batches)
+    model.train_step(next(iterator))  # as the loop does: the first step eagerly
+    chunk = model.make_chunk_function()
+    rows, times = chunk(iterator, tf.constant(10))
+    per_epoch = steps_per_epoch(cfg)
+    assert rows.shape == (per_epoch - 1, model.probe_layout.width)
+    assert times.shape == (per_epoch - 1,) and np.all(np.diff(times.numpy()) >= 0)
+    assert chunk(iterator, tf.constant(10))[0].shape[0] == 0
+
+    x = data.x_train.copy()
+    x[40:] = np.nan  # batch 1 holds samples 32-63
+    poisoned = tf.data.Dataset.from_tensor_slices((x, data.y_train)).batch(32)
+    rows, _ = chunk(iter(poisoned), tf.constant(10))
+    checked = rows.numpy()[:, :model.probe_layout.grad_slice().stop]
+    assert rows.shape[0] == 2 and np.isfinite(checked[0]).all()
+    assert not np.isfinite(checked[1]).all()
 
 
 def test_every_step_of_an_epoch_is_sent_before_its_validation_runs():
@@ -169,11 +204,17 @@ def test_every_step_of_an_epoch_is_sent_before_its_validation_runs():
             sent.extend(item["step"] for item in event["items"])
 
     sent_when_validating: list[int] = []
-    validation = keras.callbacks.LambdaCallback()
-    validation.on_test_begin = lambda logs=None: sent_when_validating.append(max(sent))
     model = build_model(cfg)
-    model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-              epochs=3, batch_size=32, verbose=0,
-              callbacks=[StreamCallback(cfg, emit, lambda: None, 1e18, 1e18), validation])
+    evaluate = model.evaluate
+
+    def validating(*args, **kwargs):
+        sent_when_validating.append(max(sent))
+        return evaluate(*args, **kwargs)
+
+    model.evaluate = validating
+    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(32)
+    validation = tf.data.Dataset.from_tensor_slices((data.x_val, data.y_val)).batch(32)
+    recorder = StepRecorder(cfg, model.probe_layout, emit, lambda: None, 1e18, 1e18)
     per_epoch = steps_per_epoch(cfg)
+    loop.fit(model, batches, 3, per_epoch, recorder, validation)
     assert sent_when_validating == [per_epoch - 1, 2 * per_epoch - 1, 3 * per_epoch - 1]

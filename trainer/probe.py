@@ -9,6 +9,7 @@ transfer is the one Keras already makes for the loss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,11 @@ class ProbeLayout:
         names = list(columns)
         return [dict(zip(names, row)) for row in zip(*columns.values())]
 
+    @property
+    def width(self) -> int:
+        """Length of the probe vector: the loss, the per-layer fields, the time view."""
+        return 1 + len(self.fields()) * self.n_layers + self.time_steps
+
     def grad_slice(self) -> slice:
         """Where the per-layer (unclipped) gradient norms sit in the vector."""
         return slice(1, 1 + self.n_layers)
@@ -61,11 +67,19 @@ class _Spec:
         self.taps = taps
         self.layer_of_var = layer_of_var
         self.layout = layout
+        self.chunk: Any = None  # the traced loop of train steps, once built
 
 
-def _per_layer_norms(tensors: list[tf.Tensor], layer_of_var: tf.Tensor, n: int) -> tf.Tensor:
-    squares = tf.stack([tf.reduce_sum(tf.square(tf.cast(t, tf.float32))) for t in tensors])
-    return tf.sqrt(tf.math.unsorted_segment_sum(squares, layer_of_var, n))
+def _half_squares(tensors: list[Any]) -> tf.Tensor:
+    """Σx²/2 of each tensor, one fused L2Loss op apiece (the graph's cost here is per op)."""
+    return tf.stack([tf.nn.l2_loss(tf.cast(t, tf.float32)) for t in tensors])
+
+
+def _per_layer_norms(half_squares: list[tf.Tensor], layer_of_var: tf.Tensor,
+                     n: int) -> tf.Tensor:
+    """Per-layer L2 norms from per-variable Σx²/2: shape (len(half_squares), n)."""
+    sums = tf.math.unsorted_segment_sum(tf.stack(half_squares, axis=1), layer_of_var, n)
+    return tf.transpose(tf.sqrt(2.0 * sums))
 
 
 class ProbedModel(keras.Model):
@@ -95,30 +109,41 @@ class ProbedModel(keras.Model):
         """How to read the probe vector of this model's steps."""
         return self._gradwatch.layout
 
-    def make_train_function(self, force: bool = False) -> Any:
-        """Keras's traced train function, except that the first step runs eagerly.
+    def make_chunk_function(self) -> Callable[[Any, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
+        """A traced loop of train steps: `chunk(iterator, n)` runs up to n of them.
 
-        Tracing the step takes most of a second even for a small model; run eagerly, the very
-        same step (same code, same gradients, same optimizer update) takes a tenth of that, so
-        the first Step reaches the viewer while the traced function is still to be built.
+        It returns each step's probe vector (one row per step) and the Unix time the step
+        finished. It ends early when the iterator runs dry or after a step whose loss or
+        gradient is not finite (training on from NaN weights would only waste time). Built and
+        traced once per model, like Keras's own train function.
         """
-        if self.train_function is not None and not force:
-            return self.train_function
-        super().make_train_function(force)
-        traced = self.train_function
-        if self.run_eagerly:
-            return traced
-        self.run_eagerly = True
-        try:
-            first = [self._make_function(self.train_step)]  # Keras's wrapper, built eager
-        finally:
-            self.run_eagerly = False
+        if self._gradwatch.chunk is not None:
+            return self._gradwatch.chunk
+        layout = self._gradwatch.layout
+        checked = layout.grad_slice().stop  # the loss and the per-layer gradient norms
 
-        def train_function(iterator: Any) -> Any:
-            return first.pop()(iterator) if first else traced(iterator)
+        @tf.function(reduce_retracing=True)
+        def chunk(iterator: Any, n: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            rows = tf.TensorArray(tf.float32, size=0, dynamic_size=True,
+                                  element_shape=[layout.width])
+            times = tf.TensorArray(tf.float64, size=0, dynamic_size=True, element_shape=[])
+            i, going = tf.constant(0), tf.constant(True)
+            while going and i < n:
+                batch = iterator.get_next_as_optional()
+                if batch.has_value():
+                    probe = self.train_step(batch.get_value())[PROBE_KEY]
+                    with tf.control_dependencies([probe]):
+                        finished = tf.timestamp()
+                    rows = rows.write(i, probe)
+                    times = times.write(i, finished)
+                    going = tf.reduce_all(tf.math.is_finite(probe[:checked]))
+                    i += 1
+                else:
+                    going = tf.constant(False)
+            return rows.stack(), times.stack()
 
-        self.train_function = train_function
-        return train_function
+        self._gradwatch.chunk = chunk
+        return chunk
 
     def train_step(self, data: Any) -> dict[str, Any]:
         """Keras's TF train step plus the probe (same gradients, same update)."""
@@ -126,7 +151,9 @@ class ProbedModel(keras.Model):
         spec = self._gradwatch
         n = spec.layout.n_layers
         variables = self.trainable_variables
-        before = [tf.identity(v) for v in variables]
+        # Snapshots of the weights before the update (a read is a snapshot: the optimizer's
+        # in-place update copies a buffer that is still being read).
+        before = [tf.convert_to_tensor(v) for v in variables]
         with tf.GradientTape() as tape:
             if spec.layout.time_steps:
                 tape.watch(x)
@@ -140,18 +167,18 @@ class ProbedModel(keras.Model):
         grads = tape.gradient(loss, sources)
         self.optimizer.apply_gradients(zip(grads["vars"], variables))
 
-        parts = [tf.reshape(tf.cast(loss, tf.float32), [1]),
-                 _per_layer_norms(grads["vars"], spec.layer_of_var, n)]
+        after = [tf.convert_to_tensor(v) for v in variables]
+        columns = [_half_squares(grads["vars"]), _half_squares(after),
+                   _half_squares([a - b for a, b in zip(after, before)]), _half_squares(before)]
         if spec.layout.clipped:
             # Keras's own clipping function, the one apply_gradients just used.
-            clipped = self.optimizer._clip_gradients(grads["vars"])
-            parts.append(_per_layer_norms(clipped, spec.layer_of_var, n))
-        weights = _per_layer_norms(variables, spec.layer_of_var, n)
-        deltas = _per_layer_norms([v - b for v, b in zip(variables, before)],
-                                  spec.layer_of_var, n)
-        old = _per_layer_norms(before, spec.layer_of_var, n)
-        parts += [weights, deltas / old,
-                  tf.stack([tf.norm(tf.cast(g, tf.float32)) for g in grads["taps"]])]
+            columns.append(_half_squares(self.optimizer._clip_gradients(grads["vars"])))
+        norms = _per_layer_norms(columns, spec.layer_of_var, n)
+        parts = [tf.reshape(tf.cast(loss, tf.float32), [1]), norms[0]]
+        if spec.layout.clipped:
+            parts.append(norms[4])
+        parts += [norms[1], norms[2] / norms[3],
+                  tf.sqrt(2.0 * _half_squares(grads["taps"]))]
         if spec.layout.time_steps:
             gx = tf.cast(grads["x"], tf.float32)
             parts.append(tf.sqrt(tf.reduce_sum(tf.square(gx), axis=[0, 2])))
