@@ -112,6 +112,16 @@ class FanoutCounts(BaseModel):
     sent: int
 
 
+class SnapshotCacheStats(BaseModel):
+    """Encoded snapshots of ended runs kept in memory (`GRADWATCH_SNAPSHOT_CACHE_BYTES`): a new
+    viewer of an ended run is served from here instead of re-reading its steps."""
+
+    runs: int
+    bytes: int
+    hits: int
+    misses: int
+
+
 class Health(BaseModel):
     ok: bool
     pid: int = Field(description="The server's process id (for memory monitoring).")
@@ -120,6 +130,7 @@ class Health(BaseModel):
     live_runs: int
     viewers: int
     frames: FanoutCounts
+    snapshot_cache: SnapshotCacheStats
 
 
 class Preset(_Open):

@@ -109,6 +109,7 @@ class RunEvents:
             del self.service.live[run_id]
             self._publish_status(run_id, status, error)
             self.service.retention.soon()
+            self.service.keep_snapshot_soon(run_id, live.history, live.epochs)
 
     def _publish_status(self, run_id: str, status: str, error: str | None) -> None:
         # The run frame first, so the status frame stays the last frame of a finished run.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +23,11 @@ from server.inputs import parse_object, validate_config
 from server.retention import Retention
 from server.runevents import RunEvents
 from server.settings import Settings
+from server.snapshots import SnapshotCache
 from server.store import ACTIVE, RunStore
 from server.thinning import Thinner
 from trainer.config import RunConfig, deep_merge, total_steps
-from trainer.protocol import empty_history, finished
+from trainer.protocol import FINAL_STATUSES, dumps, empty_history, finished
 
 
 @dataclass
@@ -56,6 +58,8 @@ class RunService:
         self.live: dict[str, LiveRun] = {}
         self.on_event = RunEvents(self).on_event
         self.retention = Retention(store, hub, settings.keep_runs, settings.keep_days)
+        self.snapshots = SnapshotCache(settings.snapshot_cache_bytes)
+        self._encoding: dict[str, asyncio.Future[tuple[dict[str, Any] | None, str]]] = {}
 
     # -- views -----------------------------------------------------------------------------
 
@@ -103,11 +107,55 @@ class RunService:
                 "history": {k: list(v) for k, v in live.history.items()},
                 "epochs": list(live.epochs)}
 
-    async def stored_snapshot(self, run_id: str, visitor: Visitor) -> dict[str, Any]:
-        """The snapshot frame of a run that has ended, read from the store off the loop."""
-        row, history, epochs = await asyncio.to_thread(self._read_all, run_id)
-        return {"type": "snapshot", "run": self.run_json(row, visitor), "history": history,
-                "epochs": epochs}
+    async def stored_snapshot(self, run_id: str, visitor: Visitor) -> str:
+        """The snapshot frame of a run that is not live, encoded.
+
+        History and epochs are read from the store and encoded off the loop, once for all the
+        viewers asking at the same time; an ended run's are kept encoded (they never change), so
+        later viewers only get their `run` encoded.
+        """
+        row, members = await self._stored_members(run_id)
+        if row is None:
+            row = self.row(run_id)
+        return f'{{"type":"snapshot","run":{dumps(self.run_json(row, visitor))},{members}}}'
+
+    async def _stored_members(self, run_id: str) -> tuple[dict[str, Any] | None, str]:
+        members = self.snapshots.get(run_id)
+        if members is not None:
+            return None, members
+        encoding = self._encoding.get(run_id)
+        if encoding is None:
+            encoding = self._encode_soon(run_id, lambda: self._encode_stored(run_id))
+        return await asyncio.shield(encoding)
+
+    def keep_snapshot_soon(self, run_id: str, history: dict[str, list[Any]],
+                           epochs: list[dict[str, Any]]) -> None:
+        """Encode a run that just ended, from the History it had in memory, for its next
+        viewers (a class opening it at once); the caller must not change them any more."""
+        if self.settings.snapshot_cache_bytes and run_id not in self._encoding:
+            self._encode_soon(run_id, lambda: (None, _members(history, epochs)))
+
+    def _encode_soon(self, run_id: str, encode: Callable[[], tuple[dict[str, Any] | None, str]]
+                     ) -> asyncio.Future[tuple[dict[str, Any] | None, str]]:
+        """Run `encode` off the loop, once for everyone asking meanwhile; keep what an ended
+        run's encoding gives (a row of None means: encoded as the run ended)."""
+        encoding = asyncio.ensure_future(asyncio.to_thread(encode))
+        self._encoding[run_id] = encoding
+
+        def done(future: asyncio.Future[tuple[dict[str, Any] | None, str]]) -> None:
+            self._encoding.pop(run_id, None)
+            if not future.cancelled() and future.exception() is None:
+                row, members = future.result()
+                if row is None or row["status"] in FINAL_STATUSES:
+                    self.snapshots.put(run_id, members)
+
+        encoding.add_done_callback(done)
+        return encoding
+
+    def _encode_stored(self, run_id: str) -> tuple[dict[str, Any] | None, str]:
+        # The row first: a final status there means every step was flushed before it.
+        row, history, epochs = self._read_all(run_id)
+        return row, _members(history, epochs)
 
     async def history(self, run_id: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         """A run's row and its recorded History, from memory if live, else from the store."""
@@ -190,6 +238,7 @@ class RunService:
         if run_id in self.live or row["status"] in ACTIVE:
             raise Conflict(f"run '{run_id}' is still {row['status']}; stop it first")
         self.store.delete_run(run_id)
+        self.snapshots.drop(run_id)
         self.hub.close_run(run_id, GONE_CODE, "the run was deleted")
 
     def _managed_row(self, visitor: Visitor, run_id: str) -> dict[str, Any]:
@@ -198,6 +247,11 @@ class RunService:
             raise Forbidden(f"run '{run_id}' is not yours: only its owner or the admin may stop "
                             "or delete it (you may restart it as a run of your own)")
         return row
+
+
+def _members(history: dict[str, list[Any]], epochs: list[dict[str, Any]]) -> str:
+    """The `"history": ..., "epochs": ...` members of a snapshot frame, encoded."""
+    return dumps({"history": history, "epochs": epochs})[1:-1]
 
 
 def may_manage(row: dict[str, Any], visitor: Visitor) -> bool:

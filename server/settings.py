@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     join_attempts_per_minute: int = Field(10, ge=1)
     # A viewer whose unsent frames pass this many bytes is disconnected (see server/hub.py).
     viewer_max_bytes: int = Field(16 * 2**20, ge=65536)
+    # Encoded snapshots of ended runs kept in memory (see server/snapshots.py); 0 keeps none.
+    snapshot_cache_bytes: int = Field(64 * 2**20, ge=0)
     # Recorded steps kept per run; past it the history is thinned (see server/thinning.py).
     history_max_steps: int = Field(20000, ge=16)
     # Retention of finished runs (with their history); 0 turns a limit off.

@@ -146,6 +146,42 @@ def test_finished_run_snapshot_comes_from_the_store_and_delete_closes_viewers(
     assert code == 4404
 
 
+@pytest.mark.slow
+def test_an_ended_runs_snapshot_is_encoded_once_and_each_viewer_gets_their_own_run(
+        live_server: str) -> None:
+    with client(live_server) as alice, client(live_server) as bob:
+        run = alice.post("/api/runs", json=tiny_run(epochs=3)).json()
+
+        async def snapshot(http) -> dict:
+            async with open_ws(live_server, run["id"], http) as ws:
+                first = strict_loads(await asyncio.wait_for(ws.recv(), 10))
+                if first["run"]["status"] in ("queued", "running"):
+                    await frames_until_final(ws)
+                return first
+
+        asyncio.run(snapshot(alice))  # watch it to the end
+        before = alice.get("/api/health").json()["snapshot_cache"]
+        mine, theirs, again = (asyncio.run(snapshot(http)) for http in (alice, bob, alice))
+        after = alice.get("/api/health").json()["snapshot_cache"]
+        stored = alice.get(f"/api/runs/{run['id']}/metrics").json()  # read from SQLite
+        assert alice.delete(f"/api/runs/{run['id']}").status_code == 204
+
+        async def gone() -> int:
+            with pytest.raises(ConnectionClosed) as closed:
+                async with open_ws(live_server, run["id"], bob) as ws:
+                    await asyncio.wait_for(ws.recv(), 10)
+            return closed.value.rcvd.code
+
+        code = asyncio.run(gone())
+    assert mine["run"]["owned"] is True and theirs["run"]["owned"] is False
+    # Kept encoded from the run's in-memory History as it ended: the same as what was stored.
+    assert mine["history"] == theirs["history"] == again["history"] == stored
+    assert mine["history"]["step"] == list(range(6)) and len(mine["epochs"]) == 3
+    assert mine["epochs"] == theirs["epochs"] and mine["run"] == again["run"]
+    assert after["hits"] - before["hits"] >= 2 and after["runs"] >= 1
+    assert code == 4404
+
+
 def test_sockets_per_visitor_are_limited(server_factory) -> None:
     url = server_factory(WORKERS="0", MAX_SOCKETS_PER_VISITOR="2")
     with client(url) as http, client(url) as other:

@@ -3,8 +3,9 @@
 Keras 3 callbacks never see gradients, so `ProbedModel.train_step` does what Keras's own TF
 train step does (forward pass under a GradientTape, loss with regularization, optimizer update)
 and, inside the same traced function, reduces the gradients to a handful of numbers per layer.
-They leave the graph as one small vector in the step's logs (key `PROBE_KEY`), so the only host
-transfer is the one Keras already makes for the loss.
+They leave the step as one small vector in its logs (key `PROBE_KEY`). `make_chunk_function`
+runs several steps per call of one traced function and returns their vectors stacked, so a
+chunk of steps costs one call and one transfer to the host (see `trainer/loop.py`).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ async def health(service: Annotated[RunService, Depends(get_service)]) -> Any:
         "live_runs": len(service.live),
         "viewers": service.hub.watchers(),
         "frames": dict(service.hub.counts),
+        "snapshot_cache": service.snapshots.stats(),
     }
 
 

@@ -50,9 +50,11 @@ async def _watch(websocket: WebSocket, service: RunService, visitor: Visitor,
         # No await between subscribing and copying a live run's history: every step is
         # either in the snapshot or in a later frame, never both, never neither.
         frame = service.live_snapshot(run_id, visitor)
-        if frame is None:
-            frame = await service.stored_snapshot(run_id, visitor)
-        await websocket.send_text(await asyncio.to_thread(dumps, frame))
+        if frame is not None:
+            text = await asyncio.to_thread(dumps, frame)
+        else:
+            text = await service.stored_snapshot(run_id, visitor)
+        await websocket.send_text(text)
         await _pump(websocket, sub)
     except NotFound:
         await websocket.close(GONE_CODE, "there is no such run")
