@@ -1,17 +1,13 @@
 // Where a heatmap's colour bar marks the vanishing and exploding ranges: the diagnosis's own
-// thresholds (trainer/diagnose.py, explained in docs/diagnosis.md; a browser test checks that
-// these numbers match). Vanishing is relative, so its band is drawn from this run's numbers.
+// thresholds (trainer/thresholds.py, explained in docs/diagnosis.md), which the server serves
+// as the module thresholds.values.js. Vanishing is relative, so its band is drawn from this
+// run's numbers.
 
 import { metricOf } from "./metrics.js";
 import { powerOfTen, scientific } from "./colours.js";
+import { THRESHOLDS } from "./thresholds.values.js";
 
-export const THRESHOLDS = {
-  vanishingRatio: 1e-2,      // VANISHING_RATIO: first / last layer
-  timeVanishingRatio: 1e-6,  // TIME_VANISHING_RATIO: first / last time step
-  explodingRatio: 1e2,       // EXPLODING_RATIO
-  explodingNorm: 1e3,        // EXPLODING_NORM: the largest layer gradient norm
-  window: 50,                // WINDOW: recent steps the diagnosis looks at
-};
+export { THRESHOLDS };
 
 const exponent = (value) => Math.round(Math.log10(value));
 

@@ -20,13 +20,17 @@ import numpy as np
 
 from trainer.config import RunConfig
 from trainer.explain import remedy_why, why
+from trainer.thresholds import (
+    EXPLODING_NORM,
+    EXPLODING_RATIO,
+    MIN_STEPS,
+    TIME_VANISHING_RATIO,
+    VANISHING_RATIO,
+    WINDOW,
+)
 
-VANISHING_RATIO = 1e-2
-TIME_VANISHING_RATIO = 1e-6
-EXPLODING_RATIO = 1e2
-EXPLODING_NORM = 1e3
-MIN_STEPS = 3
-WINDOW = 50
+__all__ = ["EXPLODING_NORM", "EXPLODING_RATIO", "MIN_STEPS", "TIME_VANISHING_RATIO",
+           "VANISHING_RATIO", "WINDOW", "diagnose"]
 
 SATURATING = ("sigmoid", "tanh")
 VARIANCE_PRESERVING = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",

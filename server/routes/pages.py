@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
+
+from trainer import thresholds
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 
@@ -42,6 +45,14 @@ def plotly() -> Response:
     if path is None:
         return HTMLResponse("plotly.min.js is missing: install the pinned requirements", 503)
     return FileResponse(path, media_type="text/javascript")
+
+
+@router.get("/static/thresholds.values.js")
+def threshold_values() -> Response:
+    """The diagnosis's thresholds as an ES module: the page marks the very ranges
+    trainer/diagnose.py decides with (frontend/thresholds.js imports it)."""
+    body = f"export const THRESHOLDS = {json.dumps(thresholds.for_page())};\n"
+    return Response(body, media_type="text/javascript")
 
 
 def mount_static(app: FastAPI) -> None:
