@@ -162,6 +162,7 @@ def test_the_chunked_loop_trains_exactly_as_keras_fit_with_one_traced_step_per_c
     keras_own.fit(batches, epochs=3, verbose=0, callbacks=[logger], shuffle=False)
 
     assert max(sizes) > 1, sizes  # steps really ran several to a call
+    assert chunk.experimental_get_tracing_count() == 1  # traced once: not per epoch or size
     np.testing.assert_allclose(np.concatenate(rows), np.stack(probes), rtol=1e-4, atol=1e-7)
     for a, b in zip(ours.trainable_weights, keras_own.trainable_weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
