@@ -143,7 +143,8 @@ def test_the_chunked_loop_trains_exactly_as_keras_fit_with_one_traced_step_per_c
 
     ours = build_model(cfg)
     rows: list[np.ndarray] = []
-    recorder = StepRecorder(cfg, ours.probe_layout, lambda event: None, lambda: None, 1e18, 1e18)
+    epochs: list[dict] = []
+    recorder = StepRecorder(cfg, ours.probe_layout, epochs.append, lambda: None, 1e18, 1e18)
     recorder.record = lambda chunk, times: rows.append(chunk)
     sizes = []
     chunk = ours.make_chunk_function()
@@ -159,13 +160,16 @@ def test_the_chunked_loop_trains_exactly_as_keras_fit_with_one_traced_step_per_c
     probes = []
     logger = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda batch, logs: probes.append(np.array(logs["_probe"])))
-    keras_own.fit(batches, epochs=3, verbose=0, callbacks=[logger], shuffle=False)
+    history = keras_own.fit(batches, epochs=3, verbose=0, callbacks=[logger], shuffle=False)
 
     assert max(sizes) > 1, sizes  # steps really ran several to a call
     assert chunk.experimental_get_tracing_count() == 1  # traced once: not per epoch or size
     np.testing.assert_allclose(np.concatenate(rows), np.stack(probes), rtol=1e-4, atol=1e-7)
     for a, b in zip(ours.trainable_weights, keras_own.trainable_weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
+    epochs = [e for e in epochs if e["type"] == "epoch"]
+    for name in ("loss", "accuracy"):  # the epoch's running means, as Keras reports them
+        np.testing.assert_allclose([e[name] for e in epochs], history.history[name], rtol=1e-5)
 
 
 def test_a_chunk_stops_at_the_end_of_the_data_and_after_a_non_finite_step():
