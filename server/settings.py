@@ -20,7 +20,10 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 class Settings(BaseSettings):
     """Where the server listens, what it keeps, who may use it, and the limits it enforces."""
 
-    model_config = SettingsConfigDict(env_prefix="GRADWATCH_", extra="ignore")
+    # An empty variable (`GRADWATCH_TF_THREADS=` in a compose file or a shell) means unset:
+    # the default, never an empty access code or admin token.
+    model_config = SettingsConfigDict(env_prefix="GRADWATCH_", extra="ignore",
+                                      env_ignore_empty=True)
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)

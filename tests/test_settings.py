@@ -33,6 +33,11 @@ def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     s = Settings()
     assert s.port == 9001 and s.data_dir == tmp_path and s.allow_open is True
     assert s.db_path == tmp_path / "gradwatch.db"
+    for key in ("TF_THREADS", "ADMIN_TOKEN", "ACCESS_CODE", "WORKERS"):
+        monkeypatch.setenv(f"GRADWATCH_{key}", "")  # empty is unset: the default
+    s = Settings()
+    assert s.tf_threads is None and s.admin_token is None and s.access_code is None
+    assert s.workers == (os.cpu_count() or 1)
 
 
 def test_worker_threads_share_the_cores_out_among_the_workers(

@@ -51,6 +51,8 @@ def server(data_dir: Path, workers: int, **env: str) -> Iterator[httpx.Client]:
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with code {proc.returncode} ({env=})")
             with contextlib.suppress(httpx.HTTPError):
                 if http.get("/api/health").json()["executor"]["ready"] == workers:
                     break
@@ -130,13 +132,13 @@ def main() -> int:
         result["worker_after_runs"] = memory(worker)
         result["server_after_runs"] = memory(health["pid"])
     lesson = LESSON * 2
-    for threads in ("", "1"):  # TensorFlow's default thread pools, then one thread a worker
+    for threads in ("0", "1"):  # TensorFlow's default thread pools, then one thread a worker
         with tempfile.TemporaryDirectory() as tmp, \
                 server(Path(tmp) / "all", cores, GRADWATCH_TF_THREADS=threads) as http:
             started = time.monotonic()
             runs = train(http, lesson)
             makespan = time.monotonic() - started
-            result[f"concurrent_tf_threads_{threads or 'default'}"] = {
+            result[f"concurrent_tf_threads_{threads if threads != '0' else 'default'}"] = {
                 "workers": cores, "runs": len(runs), "makespan_s": round(makespan, 1),
                 "runs_per_minute": round(len(runs) / makespan * 60, 1),
                 "runs_per_minute_per_core": round(len(runs) / makespan * 60 / cores, 1),
