@@ -18,33 +18,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from server.sqlbatch import transaction, write_batch
+from server.storerows import RUN_COLUMNS, SCHEMA, decode_run, encode_column
 from trainer.protocol import append_steps, dumps, empty_history, loads
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
-    config TEXT NOT NULL, parent_id TEXT, created_at REAL NOT NULL, started_at REAL,
-    finished_at REAL, layers TEXT, progress TEXT, diagnosis TEXT, error TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
-CREATE INDEX IF NOT EXISTS runs_owner_status ON runs (owner, status);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id TEXT NOT NULL, step INTEGER NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (run_id, step)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (run_id, epoch)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS stream_positions (
-    run_id TEXT PRIMARY KEY, entry_id TEXT NOT NULL
-) WITHOUT ROWID;
-"""
-JSON_COLUMNS = ("config", "layers", "progress", "diagnosis")
-RUN_COLUMNS = ("id", "owner", "name", "status", "config", "parent_id", "created_at",
-               "started_at", "finished_at", "layers", "progress", "diagnosis", "error")
 ACTIVE = ("queued", "running")
 T = TypeVar("T")
 
@@ -138,7 +116,7 @@ class RunStore:
 
     def insert_run(self, run: dict[str, Any]) -> None:
         """Add a new run; `run` has the RUN_COLUMNS (JSON ones as Python values)."""
-        values = tuple(_encode(c, run.get(c)) for c in RUN_COLUMNS)
+        values = tuple(encode_column(c, run.get(c)) for c in RUN_COLUMNS)
         marks = ", ".join("?" * len(RUN_COLUMNS))
         self._write(f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({marks})", values)
 
@@ -146,7 +124,7 @@ class RunStore:
         """Set some columns of a run now, e.g. status, started_at, layers."""
         assert fields and set(fields) <= set(RUN_COLUMNS), fields
         sets = ", ".join(f"{c} = ?" for c in fields)
-        values = tuple(_encode(c, v) for c, v in fields.items())
+        values = tuple(encode_column(c, v) for c, v in fields.items())
         self._write(f"UPDATE runs SET {sets} WHERE id = ?", (*values, run_id))
 
     def delete_run(self, run_id: str) -> bool:
@@ -217,7 +195,7 @@ class RunStore:
             fields, self._fields = self._fields, {}
             if pending or fields:
                 with transaction(conn):
-                    write_batch(conn, pending, fields, _encode)
+                    write_batch(conn, pending, fields, encode_column)
                 self.last_error = None
 
         if self._writer is not None:
@@ -234,19 +212,19 @@ class RunStore:
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run as a dict of RUN_COLUMNS, or None."""
         rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
-        return _decode(rows[0]) if rows else None
+        return decode_run(rows[0]) if rows else None
 
     def list_runs(self, limit: int = 500) -> list[dict[str, Any]]:
         """Runs, newest first."""
         rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs "
                            "ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
-        return [_decode(r) for r in rows]
+        return [decode_run(r) for r in rows]
 
     def active_runs(self) -> list[dict[str, Any]]:
         """Runs queued or running, oldest first."""
         rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE status IN "
                            "('queued', 'running') ORDER BY created_at, rowid")
-        return [_decode(r) for r in rows]
+        return [decode_run(r) for r in rows]
 
     def stream_position(self, run_id: str) -> str | None:
         """The last stream entry stored for a run (see set_stream_position), or None."""
@@ -289,15 +267,3 @@ class RunStore:
         """A run's epoch events, in order."""
         rows = self._query("SELECT data FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
         return [json.loads(r[0]) for r in rows]
-
-
-def _encode(column: str, value: Any) -> Any:
-    return dumps(value) if column in JSON_COLUMNS and value is not None else value
-
-
-def _decode(row: tuple[Any, ...]) -> dict[str, Any]:
-    run = dict(zip(RUN_COLUMNS, row, strict=True))
-    for column in JSON_COLUMNS:
-        if run[column] is not None:
-            run[column] = json.loads(run[column])
-    return run
