@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from trainer import loop
 from trainer.config import RunConfig, steps_per_epoch
@@ -84,6 +85,41 @@ def measure(name: str, config: dict[str, Any]) -> dict[str, Any]:
             "in_graph_ratio": round(median["probed_step_in_fit"] / median["plain_fit"], 3)}
 
 
+SIZES = (1, 4, 8, 16, 32)
+
+
+def per_call_profile(name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """What one call per step costs: ms a step of plain `fit` by `steps_per_execution`, and of
+    the run's chunk function by chunk size (median of 3 passes of ~400 steps each)."""
+    cfg = RunConfig.model_validate(config)
+    data = make_dataset(cfg)
+    plain_ms = {}
+    for size in SIZES:
+        model = _plain(cfg)
+        model.steps_per_execution = size
+        _keras_fit(model, data, cfg)  # trace
+        plain_ms[size] = round(1000 / statistics.median(
+            _keras_fit(model, data, cfg) for _ in range(3)), 3)
+    model = build_model(cfg)
+    batches = iter(_batches(data, cfg).repeat())
+    model.train_step(next(batches))  # eager, as the loop's first step
+    chunk = model.make_chunk_function()
+    chunk_ms = {}
+    for size in SIZES:
+        chunk(batches, tf.constant(size))  # the one trace, then warm
+        calls = max(1, 400 // size)
+        passes = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(calls):
+                chunk(batches, tf.constant(size))[0].numpy()
+            passes.append((time.perf_counter() - start) * 1000 / (calls * size))
+        chunk_ms[size] = round(statistics.median(passes), 3)
+    return {"bench": "probe_overhead_per_call", "model": name,
+            "plain_fit_ms_per_step_by_steps_per_execution": plain_ms,
+            "run_chunk_ms_per_step_by_chunk_size": chunk_ms}
+
+
 CASES = {
     "seed (Dense 64 relu → Dense 1)": {},
     "20-layer MLP (width 64)": {"model": {"depth": 20, "width": 64},
@@ -92,5 +128,6 @@ CASES = {
 
 
 def run() -> list[dict[str, Any]]:
-    """All probe-overhead figures."""
-    return [measure(name, config) for name, config in CASES.items()]
+    """All probe-overhead figures, then the per-call profile behind them."""
+    figures = [measure(name, config) for name, config in CASES.items()]
+    return figures + [per_call_profile(name, config) for name, config in CASES.items()]
