@@ -8,6 +8,7 @@ from typing import Any
 
 import keras
 import tensorflow as tf
+from tensorflow.python.framework import ops
 
 from trainer import loop, protocol
 from trainer.config import RunConfig, steps_per_epoch, total_steps
@@ -53,10 +54,12 @@ def run_job(config: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda
     Args:
         config: a RunConfig as a dict (validated again here).
         emit: receives the events of `trainer.protocol`, in order.
-        should_stop: polled after every step; a non-None answer stops the run with that reason.
+        should_stop: polled after every chunk of steps (~10 ms); a non-None answer stops the
+            run with that reason.
         max_seconds: wall-time limit; past it the run ends `stopped`.
     """
     started_at = time.monotonic()
+    gradients_before = set(_GRADIENTS)
     try:
         outcome = _train(RunConfig.model_validate(config), emit, should_stop, max_seconds,
                          started_at)
@@ -69,3 +72,18 @@ def run_job(config: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda
         emit(protocol.finished("failed", f"{type(exc).__name__}: {exc}\n{detail}"[:4000]))
     finally:
         keras.backend.clear_session()
+        _forget_custom_gradients(gradients_before)
+
+
+# TensorFlow's registry of gradient functions (op type → function). Tracing a train step under a
+# distribution strategy's replica context (Keras's optimizer does, even with the default one)
+# registers a `tf.custom_gradient` under a new unique name each time, and nothing removes it:
+# its closure keeps the traced graphs alive, about 8 MB a run here, so a worker training run
+# after run grew without bound. Once a run's model is gone, nothing can use those entries.
+_GRADIENTS = ops._gradient_registry._registry
+
+
+def _forget_custom_gradients(before: set[str]) -> None:
+    for name in set(_GRADIENTS) - before:
+        if name.startswith("CustomGradient-"):
+            del _GRADIENTS[name]
