@@ -23,6 +23,7 @@ SUITES = {
     "fanout": "benchmarks.fanout",                   # target 4
     "run_throughput": "benchmarks.throughput",       # target 5
     "history": "benchmarks.history",                 # target 6
+    "worker_memory": "benchmarks.worker_memory",     # a worker's memory across runs
 }
 
 
