@@ -80,7 +80,9 @@ def run_job(config: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda
 # registers a `tf.custom_gradient` under a new unique name each time, and nothing removes it:
 # its closure keeps the traced graphs alive, about 8 MB a run here, so a worker training run
 # after run grew without bound. Once a run's model is gone, nothing can use those entries.
-_GRADIENTS = ops._gradient_registry._registry
+# (A private table: should a TensorFlow upgrade move it, this does nothing, and the test that
+# no traced graph outlives its run fails.)
+_GRADIENTS: dict[str, Any] = getattr(getattr(ops, "_gradient_registry", None), "_registry", {})
 
 
 def _forget_custom_gradients(before: set[str]) -> None:
