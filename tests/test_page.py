@@ -327,15 +327,15 @@ def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
 
 def test_the_colour_bar_marks_use_the_diagnosis_thresholds(page):
     # One source: the page's module is served from trainer/thresholds.py, which diagnose uses.
-    from trainer import diagnose
+    from trainer import thresholds as source
 
     page.goto("/")
     thresholds = page.evaluate(
         "async () => (await import('/static/thresholds.js')).THRESHOLDS")
     assert thresholds == {
-        "vanishingRatio": diagnose.VANISHING_RATIO,
-        "timeVanishingRatio": diagnose.TIME_VANISHING_RATIO,
-        "explodingRatio": diagnose.EXPLODING_RATIO,
-        "explodingNorm": diagnose.EXPLODING_NORM,
-        "window": diagnose.WINDOW,
+        "vanishingRatio": source.VANISHING_RATIO,
+        "timeVanishingRatio": source.TIME_VANISHING_RATIO,
+        "explodingRatio": source.EXPLODING_RATIO,
+        "explodingNorm": source.EXPLODING_NORM,
+        "window": source.WINDOW,
     }

@@ -29,9 +29,6 @@ from trainer.thresholds import (
     WINDOW,
 )
 
-__all__ = ["EXPLODING_NORM", "EXPLODING_RATIO", "MIN_STEPS", "TIME_VANISHING_RATIO",
-           "VANISHING_RATIO", "WINDOW", "diagnose"]
-
 SATURATING = ("sigmoid", "tanh")
 VARIANCE_PRESERVING = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",
                        "gelu": "he_normal", "swish": "he_normal", "selu": "lecun_normal",

@@ -11,8 +11,9 @@ import numpy as np
 
 from trainer import protocol
 from trainer.config import RunConfig, steps_per_epoch
-from trainer.diagnose import WINDOW, diagnose
+from trainer.diagnose import diagnose
 from trainer.probe import ProbeLayout
+from trainer.thresholds import WINDOW
 
 Emit = Callable[[dict[str, Any]], None]
 ShouldStop = Callable[[], str | None]
