@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -41,6 +40,15 @@ async def until(check: Callable[[], Any], timeout: float) -> Any:
         while not (value := check()):
             await asyncio.sleep(0.05)
         return value
+
+
+async def signal_mid_run(executor: RedisExecutor, rec: Recorder, worker: Any, run_id: str,
+                         signum: int) -> float:
+    """Start a long run, send its worker `signum` once it trains; when the signal went."""
+    await executor.submit(run_id, "alice", LONG, 60)
+    await rec.training(run_id)
+    worker.send_signal(signum)
+    return time.monotonic()
 
 
 def steps(rec: Recorder, run_id: str) -> list[int]:
@@ -99,10 +107,7 @@ def test_a_worker_killed_mid_run_fails_its_run_within_a_bounded_time(
     (worker,) = workers.start(url, 1)
 
     async def test(executor: RedisExecutor, rec: Recorder) -> None:
-        await executor.submit("doomed", "alice", LONG, 60)
-        await rec.training("doomed")
-        os.kill(worker.pid, signal.SIGKILL)
-        killed = time.monotonic()
+        killed = await signal_mid_run(executor, rec, worker, "doomed", signal.SIGKILL)
         done = await rec.finished("doomed", timeout=HEARTBEAT_TTL + 15)
         waited = time.monotonic() - killed
         assert done["status"] == "failed" and "stopped sending heartbeats" in done["error"]
@@ -121,9 +126,8 @@ def test_a_worker_told_to_shut_down_stops_its_run_within_a_step_and_exits(
     (worker,) = workers.start(url, 1)
 
     async def test(executor: RedisExecutor, rec: Recorder) -> None:
-        await executor.submit("cut", "alice", LONG, 60)
-        await rec.training("cut")
-        worker.send_signal(signal.SIGTERM)  # what `docker compose stop` or scaling down sends
+        # SIGTERM is what `docker compose stop` or scaling down sends.
+        await signal_mid_run(executor, rec, worker, "cut", signal.SIGTERM)
         done = await rec.finished("cut", timeout=10)
         assert done == {"type": "finished", "status": "stopped",
                         "error": "the worker training it was shut down"}
