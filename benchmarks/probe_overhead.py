@@ -40,10 +40,15 @@ def _plain(config: RunConfig) -> keras.Model:
     return plain
 
 
+def _round(config: RunConfig) -> tuple[int, int]:
+    """Whole epochs making up a round of about STEPS_PER_ROUND steps, and steps per epoch."""
+    per_epoch = steps_per_epoch(config)
+    return -(-STEPS_PER_ROUND // per_epoch), per_epoch
+
+
 def _keras_fit(model: keras.Model, data: Any, config: RunConfig) -> float:
     """Steps/s of `model.fit` (one traced step per call, as Keras does by default)."""
-    per_epoch = steps_per_epoch(config)
-    epochs = -(-STEPS_PER_ROUND // per_epoch)
+    epochs, per_epoch = _round(config)
     start = time.perf_counter()
     model.fit(_batches(data, config), epochs=epochs, verbose=0, shuffle=False)
     return epochs * per_epoch / (time.perf_counter() - start)
@@ -51,8 +56,7 @@ def _keras_fit(model: keras.Model, data: Any, config: RunConfig) -> float:
 
 def _gradwatch_loop(model: ProbedModel, data: Any, config: RunConfig) -> float:
     """Steps/s of a run's own loop: every step probed, recorded and streamed (to nowhere)."""
-    per_epoch = steps_per_epoch(config)
-    epochs = -(-STEPS_PER_ROUND // per_epoch)
+    epochs, per_epoch = _round(config)
     recorder = StepRecorder(config, model.probe_layout, lambda event: None, lambda: None,
                             1e18, 1e18)
     start = time.perf_counter()
@@ -90,7 +94,8 @@ SIZES = (1, 4, 8, 16, 32)
 
 def per_call_profile(name: str, config: dict[str, Any]) -> dict[str, Any]:
     """What one call per step costs: ms a step of plain `fit` by `steps_per_execution`, and of
-    the run's chunk function by chunk size (median of 3 passes of ~400 steps each)."""
+    the run's chunk function by chunk size (median of 3 passes of ~400 steps each); and what
+    the chunk function costs to trace (its first call) against Keras's own train function."""
     cfg = RunConfig.model_validate(config)
     data = make_dataset(cfg)
     plain_ms = {}
@@ -104,9 +109,18 @@ def per_call_profile(name: str, config: dict[str, Any]) -> dict[str, Any]:
     batches = iter(_batches(data, cfg).repeat())
     model.train_step(next(batches))  # eager, as the loop's first step
     chunk = model.make_chunk_function()
+    start = time.perf_counter()
+    chunk(batches, tf.constant(1))  # the one trace
+    trace_s = {"run_chunk_function": round(time.perf_counter() - start, 3)}
+    keras_own = build_model(cfg)
+    keras_own.train_step(next(batches))
+    keras.Model.make_train_function(keras_own)
+    start = time.perf_counter()
+    keras_own.train_function(batches)
+    trace_s["keras_train_function"] = round(time.perf_counter() - start, 3)
     chunk_ms = {}
     for size in SIZES:
-        chunk(batches, tf.constant(size))  # the one trace, then warm
+        chunk(batches, tf.constant(size))  # warm
         calls = max(1, 400 // size)
         passes = []
         for _ in range(3):
@@ -117,7 +131,7 @@ def per_call_profile(name: str, config: dict[str, Any]) -> dict[str, Any]:
         chunk_ms[size] = round(statistics.median(passes), 3)
     return {"bench": "probe_overhead_per_call", "model": name,
             "plain_fit_ms_per_step_by_steps_per_execution": plain_ms,
-            "run_chunk_ms_per_step_by_chunk_size": chunk_ms}
+            "run_chunk_ms_per_step_by_chunk_size": chunk_ms, "first_call_trace_s": trace_s}
 
 
 CASES = {
@@ -125,9 +139,10 @@ CASES = {
     "20-layer MLP (width 64)": {"model": {"depth": 20, "width": 64},
                                 "dataset": {"n_features": 32}},
 }
+PROFILED = {**CASES, "10-layer MLP (width 64)": {"model": {"depth": 10, "width": 64}}}
 
 
 def run() -> list[dict[str, Any]]:
     """All probe-overhead figures, then the per-call profile behind them."""
     figures = [measure(name, config) for name, config in CASES.items()]
-    return figures + [per_call_profile(name, config) for name, config in CASES.items()]
+    return figures + [per_call_profile(name, config) for name, config in PROFILED.items()]
