@@ -20,7 +20,7 @@ from server.executors.base import Executor
 from server.executors.local import LocalExecutor
 from server.hub import Hub
 from server.identity import Identity, IdentityMiddleware
-from server.routes import join, meta, pages, runs, ws
+from server.routes import ingest, join, meta, pages, runs, ws
 from server.service import RunService
 from server.settings import Settings, load_secret_key
 from server.store import RunStore
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(IdentityMiddleware, identity=identity)
     app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost of ours
-    for module in (meta, runs, ws, join, pages):
+    for module in (meta, runs, ingest, ws, join, pages):
         app.include_router(module.router)
     pages.mount_static(app)
     return app

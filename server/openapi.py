@@ -66,6 +66,11 @@ class Run(_Open):
     error: str | None
     owned: bool = Field(description="Whether the caller may stop or delete it.")
     queue_position: int | None = Field(description="1-based place in the queue, if queued.")
+    source: Literal["server", "script"] = Field(
+        "server", description="server: trained by a worker from its config; script: streamed "
+        "in by a user's own fit (GradWatchCallback), whose config is the closest RunConfig.")
+    script: dict[str, Any] | None = Field(
+        None, description="What a script run's callback reported (model class, optimizer...).")
 
 
 PerLayer = list[list[Number] | None]

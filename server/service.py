@@ -19,6 +19,7 @@ from server.errors import Conflict, Forbidden, NotFound, TooMany
 from server.executors.base import Executor
 from server.hub import GONE_CODE, Hub
 from server.identity import Visitor
+from server.ingest import SCRIPT_KEY, ScriptRuns, is_script_run
 from server.inputs import parse_object, validate_config
 from server.retention import Retention
 from server.runevents import RunEvents
@@ -60,6 +61,7 @@ class RunService:
         self.retention = Retention(store, hub, settings.keep_runs, settings.keep_days)
         self.snapshots = SnapshotCache(settings.snapshot_cache_bytes)
         self._encoding: dict[str, asyncio.Future[tuple[dict[str, Any] | None, str]]] = {}
+        self.scripts = ScriptRuns(self, settings.script_idle_seconds)
 
     # -- views -----------------------------------------------------------------------------
 
@@ -67,14 +69,19 @@ class RunService:
         """A Run (CONTRACT §4) plus `queue_position`; without `owned` when visitor is None."""
         live = self.live.get(row["id"])
         status = live.status if live else row["status"]
+        config, script = row["config"], None
+        if is_script_run(row):
+            config = {k: v for k, v in config.items() if k != SCRIPT_KEY}
+            script = row["config"][SCRIPT_KEY]
         run = {
-            "id": row["id"], "name": row["name"], "status": status, "config": row["config"],
+            "id": row["id"], "name": row["name"], "status": status, "config": config,
             "parent_id": row["parent_id"], "created_at": row["created_at"],
             "started_at": row["started_at"], "finished_at": row["finished_at"],
             "layers": row["layers"] or [],
             "progress": dict(live.progress) if live else row["progress"],
             "diagnosis": live.diagnosis if live else row["diagnosis"],
             "error": row["error"],
+            "source": "script" if script is not None else "server", "script": script,
             "queue_position": (self.executor.queue_position(row["id"])
                                if status == "queued" else None),
         }
@@ -95,6 +102,7 @@ class RunService:
 
     async def list(self, visitor: Visitor, limit: int) -> list[dict[str, Any]]:
         """Runs, newest first (read off the loop, as there may be thousands)."""
+        self.scripts.expire_idle()
         rows = await asyncio.to_thread(self.store.list_runs, limit)
         return [self.run_json(r, visitor) for r in rows]
 
@@ -178,6 +186,9 @@ class RunService:
     async def restart(self, visitor: Visitor, run_id: str, body: bytes) -> dict[str, Any]:
         """Queue a new run of the caller's: run_id's config with a partial body merged over it."""
         parent = self.row(run_id)
+        if is_script_run(parent):
+            raise Conflict(f"run '{run_id}' came from a script, which GradWatch cannot run "
+                           "again: make the suggested change in your script and run it")
         overrides = parse_object(body)
         config = validate_config(deep_merge(parent["config"], overrides),
                                  self.settings.max_params)
@@ -227,7 +238,9 @@ class RunService:
             raise Conflict(f"run '{run_id}' has already ended ({row['status']})")
         reason = ("stopped by its owner" if row["owner"] == visitor.id
                   else "stopped by the admin")
-        if not await self.executor.stop(run_id, reason):
+        if is_script_run(row):  # ended here; the script stops fit on its next post's answer
+            self.on_event(run_id, finished("stopped", reason))
+        elif not await self.executor.stop(run_id, reason):
             # The executor lost track of it (e.g. its worker just died): settle it here.
             self.on_event(run_id, finished("stopped", reason))
         return self.get(run_id, visitor)

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # RunConfig itself refuses more than MAX_TRAINABLE_PARAMS; this setting can only lower it.
     max_params: int = Field(MAX_TRAINABLE_PARAMS, ge=1)
     max_run_seconds: float = Field(600, gt=0)
+    # A script's run (GradWatchCallback) with no post for this long ends failed (server/ingest.py).
+    script_idle_seconds: float = Field(120, gt=0)
     max_body_bytes: int = Field(65536, ge=1024)
     max_sockets_per_visitor: int = Field(20, ge=1)
     # Wrong access codes accepted per client address and minute before /join answers 429.

@@ -62,18 +62,93 @@ class ProbeLayout:
 
 
 class _Spec:
-    """Probe wiring kept off Keras's attribute tracking (a plain object, not a Layer)."""
+    """Probe wiring kept off Keras's attribute tracking (a plain object, not a Layer).
 
-    def __init__(self, taps: keras.Model, layer_of_var: tf.Tensor, layout: ProbeLayout) -> None:
-        self.taps = taps
+    `forward(x)` runs the model for training and returns (y_pred, outputs of the tapped
+    layers); `tapped` says which probed layer each tap belongs to (None: all, in order).
+    """
+
+    def __init__(self, forward: Callable[[Any], tuple[Any, list[Any]]], layer_of_var: tf.Tensor,
+                 layout: ProbeLayout, tapped: list[int] | None = None) -> None:
+        self.forward = forward
         self.layer_of_var = layer_of_var
         self.layout = layout
+        self.tapped = tapped
         self.chunk: Any = None  # the traced loop of train steps, once built
+
+
+def probe_spec(model: keras.Model, time_view: bool = False) -> _Spec:
+    """The probe's wiring for a built, compiled model: per-layer groups of its variables (see
+    `trainer.layerpaths`) and, where the graph allows, taps on the layers' outputs.
+
+    A functional or Sequential model has its top-level layers' outputs tapped (for
+    `output_grad_norms`); a subclassed one, or a layer inside a nested model, reports NaN there.
+    """
+    from trainer.layerpaths import probed_layers
+
+    probed = probed_layers(model)
+    index = {id(v): i for i, (_, layer) in enumerate(probed) for v in layer.trainable_weights}
+    fallback = len(probed) - 1  # a variable of no probed layer (rare) counts with the last
+    layer_of_var = tf.constant([index.get(id(v), fallback) for v in model.trainable_variables],
+                               tf.int32)
+    clipped = bool(model.optimizer.clipnorm or model.optimizer.global_clipnorm
+                   or model.optimizer.clipvalue)
+    steps = int(model.inputs[0].shape[1]) if time_view else 0
+    layout = ProbeLayout(len(probed), clipped, steps)
+    top = {id(layer) for layer in getattr(model, "layers", [])}
+    tapped = [i for i, (path, layer) in enumerate(probed)
+              if id(layer) in top and "/" not in path] if _is_graph(model) else []
+    if _is_graph(model) and tapped:
+        taps = keras.Model(model.inputs, [model.outputs if len(model.outputs) > 1
+                                          else model.outputs[0],
+                                          [probed[i][1].output for i in tapped]])
+
+        def forward(x: Any) -> tuple[Any, list[Any]]:
+            y_pred, outs = taps(x, training=True)
+            return y_pred, outs
+    else:
+        def forward(x: Any) -> tuple[Any, list[Any]]:
+            return (model(x, training=True) if model._call_has_training_arg
+                    else model(x)), []
+    return _Spec(forward, layer_of_var, layout,
+                 None if tapped == list(range(len(probed))) else tapped)
+
+
+def _is_graph(model: keras.Model) -> bool:
+    """Whether the model is a graph of layers whose outputs can be tapped."""
+    try:
+        return bool(model.inputs) and bool(model.outputs)
+    except (AttributeError, ValueError):
+        return False
+
+
+def _dense(t: Any) -> Any:
+    """A gradient as a tensor; an Embedding's sparse one with its repeated rows summed (None,
+    for a variable the loss does not reach, as zero)."""
+    if t is None:
+        return tf.zeros([])
+    if isinstance(t, tf.IndexedSlices):
+        rows, at = tf.unique(t.indices)
+        return tf.math.unsorted_segment_sum(t.values, at, tf.size(rows))
+    return t
 
 
 def _half_squares(tensors: list[Any]) -> tf.Tensor:
     """Σx²/2 of each tensor, one fused L2Loss op apiece (the graph's cost here is per op)."""
-    return tf.stack([tf.nn.l2_loss(tf.cast(t, tf.float32)) for t in tensors])
+    if not tensors:
+        return tf.zeros([0])
+    return tf.stack([tf.nn.l2_loss(tf.cast(_dense(t), tf.float32)) for t in tensors])
+
+
+def _output_norms(grads: list[Any], tapped: list[int] | None, n: int) -> tf.Tensor:
+    """‖∂L/∂output‖ per probed layer; NaN for a layer without a tap."""
+    norms = tf.sqrt(2.0 * _half_squares(grads))
+    if tapped is None:
+        return norms
+    blank = tf.fill([n], float("nan"))
+    if not tapped:
+        return blank
+    return tf.tensor_scatter_nd_update(blank, [[i] for i in tapped], norms)
 
 
 def _per_layer_norms(half_squares: list[tf.Tensor], layer_of_var: tf.Tensor,
@@ -92,14 +167,7 @@ class ProbedModel(keras.Model):
         Args:
             time_view: also report ‖∂L/∂x_t‖ for each time step t of the input sequence.
         """
-        probed = [layer for layer in self.layers if layer.trainable_weights]
-        index = {id(v): i for i, layer in enumerate(probed) for v in layer.trainable_weights}
-        layer_of_var = tf.constant([index[id(v)] for v in self.trainable_variables], tf.int32)
-        taps = keras.Model(self.inputs, [layer.output for layer in probed])
-        clipped = bool(self.optimizer.clipnorm or self.optimizer.global_clipnorm
-                       or self.optimizer.clipvalue)
-        steps = int(self.inputs[0].shape[1]) if time_view else 0
-        self._gradwatch = _Spec(taps, layer_of_var, ProbeLayout(len(probed), clipped, steps))
+        self._gradwatch = probe_spec(self, time_view)
         # Keras (TF backend, no distribution strategy) builds the optimizer inside the first
         # trace; a tf.function that creates variables is traced twice, which doubled the wait
         # for the first traced step.
@@ -147,7 +215,10 @@ class ProbedModel(keras.Model):
         return chunk
 
     def train_step(self, data: Any) -> dict[str, Any]:
-        """Keras's TF train step plus the probe (same gradients, same update)."""
+        """Keras's TF train step plus the probe (same gradients, same update).
+
+        `gradwatch.GradWatchCallback` runs this very step on a user's own model (any
+        `keras.Model` with its probe spec in `_gradwatch`)."""
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         spec = self._gradwatch
         n = spec.layout.n_layers
@@ -158,8 +229,7 @@ class ProbedModel(keras.Model):
         with tf.GradientTape() as tape:
             if spec.layout.time_steps:
                 tape.watch(x)
-            outputs = spec.taps(x, training=True)
-            y_pred = outputs[-1]
+            y_pred, outputs = spec.forward(x)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
         sources = {"vars": variables, "taps": outputs}
@@ -178,12 +248,11 @@ class ProbedModel(keras.Model):
         parts = [tf.reshape(tf.cast(loss, tf.float32), [1]), norms[0]]
         if spec.layout.clipped:
             parts.append(norms[4])
-        parts += [norms[1], norms[2] / norms[3],
-                  tf.sqrt(2.0 * _half_squares(grads["taps"]))]
+        parts += [norms[1], norms[2] / norms[3], _output_norms(grads["taps"], spec.tapped, n)]
         if spec.layout.time_steps:
             gx = tf.cast(grads["x"], tf.float32)
             parts.append(tf.sqrt(tf.reduce_sum(tf.square(gx), axis=[0, 2])))
-        self._loss_tracker.update_state(loss, sample_weight=tf.shape(y)[0])
+        self._loss_tracker.update_state(loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
         logs = self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
         logs[PROBE_KEY] = tf.concat(parts, axis=0)
         return logs

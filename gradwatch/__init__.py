@@ -1,0 +1,5 @@
+"""GradWatch for your own Keras model: `model.fit(..., callbacks=[GradWatchCallback(url)])`."""
+
+from gradwatch.callback import GradWatchCallback
+
+__all__ = ["GradWatchCallback"]
