@@ -3,14 +3,14 @@
 import pytest
 from pydantic import ValidationError
 
-from trainer.config import (
+from trainer.contract.config import (
     RunConfig,
     deep_merge,
     steps_per_epoch,
     total_steps,
     trainable_params,
 )
-from trainer.configerrors import explain_errors
+from trainer.contract.configerrors import explain_errors
 
 
 def errors_of(body):
