@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from trainer.contract.config import (
     RunConfig,
     deep_merge,
+    input_shape,
     steps_per_epoch,
     total_steps,
     trainable_params,
@@ -81,4 +82,13 @@ def test_mlp_only_remedies_are_refused_for_rnns():
     [err] = errors_of({**base, "remedies": {"batch_norm": True}})
     assert err["path"] == "remedies.batch_norm" and "layer_norm" in err["msg"]
     [err] = errors_of({**base, "remedies": {"residual": True}})
-    assert err["path"] == "remedies.residual" and "mlp architecture only" in err["msg"]
+    assert err["path"] == "remedies.residual" and "mlp and cnn architectures only" in err["msg"]
+
+
+def test_a_cnn_needs_the_image_dataset_and_counts_its_convolutions():
+    [err] = errors_of({"model": {"arch": "cnn"}})
+    assert err["path"] == "dataset.name" and "needs an image dataset" in err["msg"]
+    c = RunConfig.model_validate({"dataset": {"name": "digits"},
+                                  "model": {"arch": "cnn", "depth": 2, "width": 4}})
+    # conv 3·3·1·4 + 4, conv 3·3·4·4 + 4, output 4·10 + 10
+    assert input_shape(c) == (8, 8, 1) and trainable_params(c) == 40 + 148 + 50

@@ -16,6 +16,10 @@ CASES = [
                                                        "l1": 0.01, "l2": 0.01}},
     {"dataset": {"name": "digits"}, "model": {"depth": 2, "width": 32}},
     {"dataset": {"name": "moons"}, "remedies": {"activation": "leaky_relu"}},
+    {"dataset": {"name": "digits"}, "model": {"arch": "cnn", "depth": 3, "width": 8}},
+    {"dataset": {"name": "digits"}, "model": {"arch": "cnn", "depth": 2, "width": 4},
+     "remedies": {"batch_norm": True, "layer_norm": True, "residual": True,
+                  "regularizer": "l1_l2", "l1": 0.01, "l2": 0.01}},
     *({"dataset": {"name": "adding", "seq_len": 12},
        "model": {"arch": "rnn", "cell": cell, "depth": 2, "width": 8},
        "remedies": {"layer_norm": True, "initializer": "orthogonal"}}
@@ -84,3 +88,22 @@ def test_adding_problem_target_is_the_sum_of_the_two_marked_values():
     assert (x[:, :, 1].sum(axis=1) == 2).all()
     sums = (x[:, :, 0] * x[:, :, 1]).sum(axis=1)
     assert abs(sums - y[:, 0]).max() < 1e-5
+
+
+def test_a_cnn_is_depth_3x3_convolutions_then_pooling_and_the_output_over_8x8_images():
+    config = RunConfig.model_validate({
+        "dataset": {"name": "digits"}, "model": {"arch": "cnn", "depth": 3, "width": 6},
+        "remedies": {"batch_norm": True, "residual": True, "initializer": "he_normal",
+                     "activation": "tanh", "clipping": "norm"}})
+    model = build_model(config)
+    assert model.input_shape == (None, 8, 8, 1)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.kernel_size for c in convs] == [(3, 3)] * 3 and {c.filters for c in convs} == {6}
+    assert all(isinstance(c.kernel_initializer, keras.initializers.HeNormal) for c in convs)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Add") == 2  # the first convolution changes the channels: no skip
+    assert kinds.count("BatchNormalization") == 3 and "GlobalAveragePooling2D" in kinds
+    assert model.get_layer("activation_1").activation.__name__ == "tanh"
+    assert model.optimizer.clipnorm == 1.0
+    data = make_dataset(config)
+    assert data.x_train.shape == (800, 8, 8, 1)

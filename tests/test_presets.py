@@ -57,6 +57,17 @@ def test_residual_connections_fix_the_30_layer_net():
     assert all(0.1 <= ratio(s) <= 10 for s in res.steps)
 
 
+def test_a_deep_plain_conv_net_vanishes_and_residual_connections_fix_it():
+    plain = brief("vanishing-cnn", epochs=2)
+    assert plain.diagnoses[-1]["state"] == "vanishing"
+    assert max(ratio(s) for s in plain.steps[-20:]) < 1e-3
+    labels = [s["label"] for s in plain.diagnoses[-1]["suggestions"]]
+    assert "Residual connections" in labels and "Batch normalization" in labels
+    res = brief("fixed-cnn-residual", epochs=2)
+    assert res.diagnoses[-1]["state"] == "healthy"
+    assert all(0.05 <= ratio(s) <= 20 for s in res.steps[-20:])
+
+
 def test_normal_init_explodes_and_its_first_suggestion_fixes_it():
     exp = brief("exploding-init")
     assert max(exp.steps[0]["grad_norms"]) > 1e4

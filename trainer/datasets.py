@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.contract.config import RunConfig, n_samples, n_train
+from trainer.contract.config import RunConfig, input_shape, n_samples, n_train
 
 
 @dataclass(frozen=True)
@@ -104,5 +104,7 @@ def make_dataset(config: RunConfig) -> Dataset:
         raise ValueError(f"unknown dataset {d.name!r}")
     order = rng.permutation(n)
     x, y = x[order].astype("float32"), y[order].astype("float32")
+    if config.model.arch == "cnn":  # the digits as 8×8 single-channel images
+        x = x.reshape((n, *input_shape(config)))
     cut = n_train(config)
     return Dataset(x[:cut], y[:cut], x[cut:], y[cut:], task)

@@ -60,9 +60,9 @@ def _vanishing_suggestions(config: RunConfig) -> list[dict[str, Any]]:
     elif r.initializer != VARIANCE_PRESERVING[r.activation]:
         out.append(_suggest("He initialization", remedies={
             "initializer": VARIANCE_PRESERVING[r.activation]}))
-    if not r.batch_norm and m.arch == "mlp":
+    if not r.batch_norm and m.arch in ("mlp", "cnn"):
         out.append(_suggest("Batch normalization", remedies={"batch_norm": True}))
-    if not r.residual and m.arch == "mlp":
+    if not r.residual and m.arch in ("mlp", "cnn"):
         out.append(_suggest("Residual connections", remedies={"residual": True}))
     return out
 

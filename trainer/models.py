@@ -43,12 +43,30 @@ def _dense(config: RunConfig, units: int, seeds: _Seeds, name: str) -> keras.lay
                               kernel_regularizer=table.regularizer(r), name=name)
 
 
+def _conv(config: RunConfig, filters: int, seeds: _Seeds, name: str) -> keras.layers.Conv2D:
+    r = config.remedies
+    return keras.layers.Conv2D(filters, 3, padding="same",
+                               kernel_initializer=table.initializer(r, seeds()),
+                               kernel_regularizer=table.regularizer(r), name=name)
+
+
 def _mlp_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
     """Hidden blocks: Dense → [BatchNorm] → [LayerNorm] → activation, with optional skips."""
+    return _blocks(config, x, lambda i: _dense(config, config.model.width, seeds, f"dense_{i}"))
+
+
+def _cnn_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
+    """The same blocks with 3×3 convolutions ("same" padding), then global average pooling."""
+    x = _blocks(config, x, lambda i: _conv(config, config.model.width, seeds, f"conv_{i}"))
+    return keras.layers.GlobalAveragePooling2D(name="pool")(x)
+
+
+def _blocks(config: RunConfig, x: Any, weighted: Any) -> Any:
+    """`depth` blocks: weighted(i) → [BatchNorm] → [LayerNorm] → activation, optional skips."""
     r = config.remedies
     branch_scale = 1.0 / config.model.depth ** 0.5
     for i in range(1, config.model.depth + 1):
-        h = _dense(config, config.model.width, seeds, f"dense_{i}")(x)
+        h = weighted(i)(x)
         if r.batch_norm:
             h = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(h)
         if r.layer_norm:
@@ -96,7 +114,7 @@ def build_model(config: RunConfig) -> ProbedModel:
     seeds = _Seeds(config.seed)
     task = task_of(config)
     inputs = keras.Input(shape=input_shape(config), name="input")
-    body = _rnn_body if config.model.arch == "rnn" else _mlp_body
+    body = {"mlp": _mlp_body, "rnn": _rnn_body, "cnn": _cnn_body}[config.model.arch]
     x = body(config, inputs, seeds)
     # The model outputs logits and the loss applies sigmoid/softmax itself (from_logits): the
     # numerically stable form, and the one whose gradient does not die when an output

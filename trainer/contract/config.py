@@ -21,7 +21,8 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "
 REGULARIZERS = ("none", "l1", "l2", "l1_l2")
 CLIPPINGS = ("none", "norm", "global_norm", "value")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
-ARCHS = ("mlp", "rnn")
+ARCHS = ("mlp", "rnn", "cnn")
+IMAGE_DATASETS = ("digits",)  # what a cnn can take (as 8×8×1 images)
 CELLS = ("simple_rnn", "lstm", "gru")
 
 # The page greys out a field whose `x-applies-when` does not hold: a list of alternatives, each a
@@ -67,10 +68,14 @@ class ModelConfig(_Section):
     """The network's shape."""
 
     arch: Literal[ARCHS] = Field("mlp", description="mlp: stacked Dense layers; rnn: stacked "
-                                 "recurrent layers over a sequence.")
-    depth: int = Field(1, ge=1, le=64, description="Hidden layers (mlp) or stacked recurrent "
-                       "layers (rnn). Vanishing and exploding grow with depth.")
-    width: int = Field(64, ge=1, le=1024, description="Units per hidden layer.")
+                                 "recurrent layers over a sequence; cnn: stacked 3×3 Conv2D "
+                                 "layers over the digits as 8×8×1 images, then global average "
+                                 "pooling and the output layer.")
+    depth: int = Field(1, ge=1, le=64, description="Hidden layers (mlp), stacked recurrent "
+                       "layers (rnn) or 3×3 convolutions (cnn). Vanishing and exploding grow "
+                       "with depth.")
+    width: int = Field(64, ge=1, le=1024, description="Units per hidden layer (filters per "
+                       "convolution in a cnn).")
     cell: Literal[CELLS] = Field("simple_rnn", description="Recurrent cell (rnn only). A "
                                  "SimpleRNN multiplies the gradient by its recurrent Jacobian "
                                  "at every time step back, so it vanishes or explodes across "
@@ -106,7 +111,8 @@ class RemediesConfig(_Section):
         "deep sigmoid stack vanishes (Glorot & Bengio 2010); ReLU's is 1 where a unit is "
         "active, which helps against vanishing (Glorot, Bordes & Bengio 2011) but not against "
         "exploding, and units that never activate pass no gradient.",
-        json_schema_extra=_applies({"model.arch": ("mlp",)}, {"model.cell": ("simple_rnn",)}),
+        json_schema_extra=_applies({"model.arch": ("mlp", "cnn")},
+                                   {"model.cell": ("simple_rnn",)}),
     )
     regularizer: Literal[REGULARIZERS] = Field(
         "none",
@@ -123,16 +129,16 @@ class RemediesConfig(_Section):
     batch_norm: bool = Field(False, description="Batch normalization (Ioffe & Szegedy 2015) "
                              "re-centres and re-scales each hidden layer's input over the "
                              "batch, keeping activations out of saturation and each layer's "
-                             "gain near 1 (mlp only).",
-                             json_schema_extra=_applies({"model.arch": ("mlp",)}))
+                             "gain near 1 (mlp and cnn).",
+                             json_schema_extra=_applies({"model.arch": ("mlp", "cnn")}))
     layer_norm: bool = Field(False, description="Layer normalization (Ba, Kiros & Hinton "
                              "2016) re-centres and re-scales each example over its units, "
                              "which like batch norm keeps units out of saturation and each "
                              "layer's gain near 1; it works for any batch size and for RNNs.")
     residual: bool = Field(False, description="Residual connections (He et al. 2016) add each "
                            "hidden block's input to its output, giving the gradient an "
-                           "identity path around every layer (mlp only).",
-                           json_schema_extra=_applies({"model.arch": ("mlp",)}))
+                           "identity path around every layer (mlp and cnn).",
+                           json_schema_extra=_applies({"model.arch": ("mlp", "cnn")}))
     clipping: Literal[CLIPPINGS] = Field(
         "none",
         description="Gradient clipping (Pascanu et al. 2013) bounds the size of the update "
@@ -179,11 +185,15 @@ class RunConfig(_Section):
             raise CombinationError(
                 "dataset.name", "model.arch 'rnn' needs a sequence dataset: use dataset.name "
                 "'adding'")
+        if self.model.arch == "cnn" and self.dataset.name not in IMAGE_DATASETS:
+            raise CombinationError(
+                "dataset.name", "model.arch 'cnn' needs an image dataset: use dataset.name "
+                "'digits' (the 8×8 digits as 8×8×1 images)")
         if self.model.arch == "rnn" and (self.remedies.batch_norm or self.remedies.residual):
             which = "batch_norm" if self.remedies.batch_norm else "residual"
             raise CombinationError(
-                f"remedies.{which}", f"remedies.{which} applies to the mlp architecture only; "
-                "for an rnn use remedies.layer_norm, or an lstm or gru cell")
+                f"remedies.{which}", f"remedies.{which} applies to the mlp and cnn "
+                "architectures only; for an rnn use remedies.layer_norm, or an lstm or gru cell")
         n = trainable_params(self)
         if n > MAX_TRAINABLE_PARAMS:
             raise CombinationError(
@@ -203,8 +213,11 @@ class CombinationError(ValueError):
 # -- figures derived from a config without TensorFlow -------------------------------------------
 
 def input_shape(config: RunConfig) -> tuple[int, ...]:
-    """Shape of one example: (features,) for MLPs, (time steps, features) for sequences."""
+    """Shape of one example: (features,) for MLPs, (time steps, features) for sequences,
+    (height, width, channels) for a cnn."""
     name = config.dataset.name
+    if config.model.arch == "cnn":
+        return (8, 8, 1)
     if name == "adding":
         return (config.dataset.seq_len, 2)
     if name == "digits":
@@ -254,8 +267,9 @@ def trainable_params(config: RunConfig) -> int:
             biases = 2 if m.cell == "gru" else 1  # Keras GRU: reset_after=True
             total += gates * (width * (fan_in + width) + biases * width)
             total += 2 * width * int(r.layer_norm)
-        else:
-            total += fan_in * width + width + per_norm
+        else:  # a Dense layer, or a 3×3 Conv2D (9 weights per input channel and filter)
+            kernel = 9 if m.arch == "cnn" else 1
+            total += kernel * fan_in * width + width + per_norm
         fan_in = width
     return total + fan_in * n_classes(config) + n_classes(config)
 

@@ -30,6 +30,14 @@ def _sequence(cell: str) -> dict[str, Any]:
             "training": {"optimizer": "adam", "learning_rate": 0.001, "epochs": 10}}
 
 
+def _deep_cnn(residual: bool) -> dict[str, Any]:
+    return {"dataset": {"name": "digits"},
+            "model": {"arch": "cnn", "depth": 20, "width": 16},
+            "remedies": {"activation": "relu", "initializer": "glorot_uniform",
+                         "residual": residual},
+            "training": {"optimizer": "adam", "learning_rate": 0.003, "epochs": 10}}
+
+
 PRESETS: list[dict[str, Any]] = [
     _preset("seed", "The seed's example",
             "Dense(64, relu) → Dense(1, sigmoid) on random data: a shallow net, so the two "
@@ -75,6 +83,16 @@ PRESETS: list[dict[str, Any]] = [
             "path, so it is no cure for vanishing or exploding by itself.",
             _deep({"activation": "relu", "initializer": "he_normal", "regularizer": "l2",
                    "l2": 0.01})),
+    _preset("vanishing-cnn", "Vanishing: a plain 20-layer conv net",
+            "Twenty 3×3 convolutions over the 8×8 digits, ReLU with Glorot initialization: the "
+            "input-side rows are about 10⁻⁴ of the output side's and some are dark altogether, "
+            "so the net never gets past chance (about 10% validation accuracy).",
+            _deep_cnn(residual=False)),
+    _preset("fixed-cnn-residual", "Fixed: the same conv net with residual connections",
+            "Each convolution's input is added to its output (as in a ResNet): every row of the "
+            "heatmap stays within a factor of about ten of the others, and the validation "
+            "accuracy climbs well above chance within a few epochs.",
+            _deep_cnn(residual=True)),
     _preset("vanishing-rnn", "Vanishing across time: SimpleRNN on the adding problem",
             "Switch to the time-step view: the gradient reaching the first of 100 time steps "
             "is many orders of magnitude below the last one's, so the SimpleRNN cannot learn "
