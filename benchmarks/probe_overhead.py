@@ -18,7 +18,7 @@ import keras
 import tensorflow as tf
 
 from trainer import loop
-from trainer.config import RunConfig, steps_per_epoch
+from trainer.contract.config import RunConfig, steps_per_epoch
 from trainer.datasets import make_dataset
 from trainer.job import _batches
 from trainer.models import ACCURACY, LOSSES, build_model, task_of

@@ -1,4 +1,4 @@
-// What the heatmap can show: the per-layer lists of a Step (trainer/protocol.py LAYER_FIELDS)
+// What the heatmap can show: the per-layer lists of a Step (trainer/contract/protocol.py LAYER_FIELDS)
 // and the time-step view of sequence models (SEQUENCE_FIELDS), with the words the page uses.
 // `rows` says what a heatmap row is; `marks` which diagnosis thresholds apply (thresholds.js).
 

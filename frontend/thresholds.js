@@ -1,5 +1,5 @@
 // Where a heatmap's colour bar marks the vanishing and exploding ranges: the diagnosis's own
-// thresholds (trainer/thresholds.py, explained in docs/diagnosis.md), which the server serves
+// thresholds (trainer/contract/thresholds.py, explained in docs/diagnosis.md), which the server serves
 // as the module thresholds.values.js. Vanishing is relative, so its band is drawn from this
 // run's numbers.
 

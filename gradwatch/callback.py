@@ -24,8 +24,8 @@ import tensorflow as tf
 
 from gradwatch.scriptinfo import closest_config, code_for, describe_script
 from gradwatch.sender import Link, Sender, ServerError
-from trainer import protocol
-from trainer.config import RunConfig
+from trainer.contract import protocol
+from trainer.contract.config import RunConfig
 from trainer.layerpaths import describe, probed_layers
 from trainer.probe import PROBE_KEY, ProbedModel, probe_spec
 from trainer.recorder import StepRecorder

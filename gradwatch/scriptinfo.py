@@ -12,7 +12,7 @@ from typing import Any
 
 import keras
 
-from trainer.config import ACTIVATIONS, INITIALIZERS
+from trainer.contract.config import ACTIVATIONS, INITIALIZERS
 
 _CAMEL_INIT = {name.replace("_", ""): name for name in INITIALIZERS}
 

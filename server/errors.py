@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.executors.base import ExecutorUnavailable
 from server.store import StoreError
-from trainer.protocol import dumps
+from trainer.contract.protocol import dumps
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class ApiError(Exception):
 
 
 class InvalidInput(ApiError):
-    """422: `detail` is a list of {loc, path, msg, type} (trainer.config.explain_errors)."""
+    """422: `detail` is a list of {loc, path, msg, type} (configerrors.explain_errors)."""
 
     status_code = 422
 

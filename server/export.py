@@ -7,7 +7,7 @@ import io
 import math
 from typing import Any
 
-from trainer.protocol import LAYER_FIELDS, SCALAR_FIELDS
+from trainer.contract.protocol import LAYER_FIELDS, SCALAR_FIELDS
 
 
 def _cell(value: Any) -> Any:

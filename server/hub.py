@@ -1,6 +1,6 @@
 """Hub: fans each run's frames out to every websocket watching it.
 
-A frame is encoded once (`trainer.protocol.dumps`) and the same string goes to every watcher's
+A frame is encoded once (`contract.protocol.dumps`) and the same string goes to every watcher's
 queue. A watcher that reads too slowly does not hold up the others: while its queue is full, new
 metrics are merged into the metrics frame already waiting (no step is lost), a newer `run` or
 `diagnosis` frame replaces the waiting one, and past a byte budget the watcher is evicted (its
@@ -13,10 +13,8 @@ import asyncio
 from collections import Counter, defaultdict, deque
 from typing import Any
 
-from trainer.protocol import dumps
+from trainer.contract.protocol import EVICTED_CODE, GONE_CODE, dumps
 
-EVICTED_CODE = 1013  # "try again later": the client should reconnect
-GONE_CODE = 4404  # the run was deleted
 METRICS_PREFIX = '{"type":"metrics","items":['
 REPLACEABLE = ("run", "diagnosis")  # only the newest of these matters
 

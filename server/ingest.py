@@ -27,7 +27,7 @@ from server.ingestbody import (
 from server.inputs import parse_object
 from server.store import ACTIVE
 from server.thinning import Thinner
-from trainer.protocol import finished, started
+from trainer.contract.protocol import finished, started
 
 if TYPE_CHECKING:
     from server.service import RunService

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.errors import InvalidInput
-from trainer.config import RunConfig
-from trainer.protocol import DIAGNOSIS_STATES, FINAL_STATUSES
+from trainer.contract.config import RunConfig
+from trainer.contract.protocol import DIAGNOSIS_STATES, FINAL_STATUSES
 
 MAX_LAYERS = 2000
 MAX_EVENTS = 2000

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from server.errors import InvalidInput, body_error
-from trainer.config import RunConfig, trainable_params
-from trainer.configerrors import explain_errors
+from trainer.contract.config import RunConfig, trainable_params
+from trainer.contract.configerrors import explain_errors
 
 
 def _no_constant(name: str) -> Any:

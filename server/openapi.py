@@ -1,5 +1,6 @@
-"""The API's answers as models, so the OpenAPI page (`/docs`, `/openapi.json`) says what comes back.
+"""The server's own answers as models (health, problems), so the OpenAPI page says what comes back.
 
+The records both sides share (Run, History, Diagnosis, Preset) are in trainer/contract/schemas.py.
 The routes build their answers as plain dicts (StrictJSONResponse renders non-finite numbers as
 null); these models only describe them. Request bodies are read raw (see server/inputs.py, for
 the 422 sentences), so their schema, RunConfig, is declared here with `request_body`.
@@ -9,88 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from trainer.config import RunConfig
-from trainer.protocol import DIAGNOSIS_STATES, STATUSES
-
-Number = float | None  # a non-finite value is sent as null
+from trainer.contract.schemas import OpenRecord
 
 
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")  # later versions may add fields
-
-
-class Layer(_Open):
-    """A layer with trainable weights, input side first."""
-
-    name: str
-    kind: str
-    params: int
-
-
-class Progress(BaseModel):
-    """Optimizer steps done so far (last step + 1), of total_steps; epoch from 0."""
-
-    step: int
-    epoch: int
-    total_steps: int
-
-
-class Suggestion(_Open):
-    label: str
-    overrides: dict[str, Any] = Field(description="A partial RunConfig for POST .../restart.")
-
-
-class Diagnosis(_Open):
-    state: Literal[DIAGNOSIS_STATES]
-    ratio: Number = Field(description="First-layer / last-layer gradient norm (median).")
-    message: str
-    suggestions: list[Suggestion]
-
-
-class Run(_Open):
-    """A training run (CONTRACT §4)."""
-
-    id: str
-    name: str
-    status: Literal[STATUSES]
-    config: RunConfig
-    parent_id: str | None
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    layers: list[Layer]
-    progress: Progress
-    diagnosis: Diagnosis | None
-    error: str | None
-    owned: bool = Field(description="Whether the caller may stop or delete it.")
-    queue_position: int | None = Field(description="1-based place in the queue, if queued.")
-    source: Literal["server", "script"] = Field(
-        "server", description="server: trained by a worker from its config; script: streamed "
-        "in by a user's own fit (GradWatchCallback), whose config is the closest RunConfig.")
-    script: dict[str, Any] | None = Field(
-        None, description="What a script run's callback reported (model class, optimizer...).")
-
-
-PerLayer = list[list[Number] | None]
-
-
-class History(_Open):
-    """Recorded steps as parallel lists (CONTRACT §5); `step` says which were kept."""
-
-    step: list[int]
-    epoch: list[int]
-    loss: list[Number]
-    t: list[Number]
-    grad_norms: PerLayer
-    clipped_grad_norms: PerLayer
-    weight_norms: PerLayer
-    update_ratios: PerLayer
-    output_grad_norms: PerLayer
-
-
-class ExecutorHealth(_Open):
+class ExecutorHealth(OpenRecord):
     kind: str
     state: Literal["ok", "starting", "degraded"]
     workers: int
@@ -136,13 +61,6 @@ class Health(BaseModel):
     viewers: int
     frames: FanoutCounts
     snapshot_cache: SnapshotCacheStats
-
-
-class Preset(_Open):
-    id: str
-    title: str
-    look_for: str
-    config: RunConfig
 
 
 class Problem(BaseModel):

@@ -12,8 +12,9 @@ import contextlib
 import logging
 import time
 
-from server.hub import GONE_CODE, Hub
+from server.hub import Hub
 from server.store import RunStore, StoreError
+from trainer.contract.protocol import GONE_CODE
 
 log = logging.getLogger(__name__)
 

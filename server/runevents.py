@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from server.store import StoreError
-from trainer.protocol import append_steps, metrics
+from trainer.contract.protocol import append_steps, metrics
 
 if TYPE_CHECKING:
     from server.service import LiveRun, RunService

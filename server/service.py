@@ -17,7 +17,7 @@ from typing import Any
 
 from server.errors import Conflict, Forbidden, NotFound, TooMany
 from server.executors.base import Executor
-from server.hub import GONE_CODE, Hub
+from server.hub import Hub
 from server.identity import Visitor
 from server.ingest import SCRIPT_KEY, ScriptRuns, is_script_run
 from server.inputs import parse_object, validate_config
@@ -27,8 +27,8 @@ from server.settings import Settings
 from server.snapshots import SnapshotCache
 from server.store import ACTIVE, RunStore
 from server.thinning import Thinner
-from trainer.config import RunConfig, deep_merge, total_steps
-from trainer.protocol import FINAL_STATUSES, dumps, empty_history, finished
+from trainer.contract.config import RunConfig, deep_merge, total_steps
+from trainer.contract.protocol import FINAL_STATUSES, GONE_CODE, dumps, empty_history, finished
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from trainer.config import MAX_TRAINABLE_PARAMS
+from trainer.contract.config import MAX_TRAINABLE_PARAMS
 
 LOOPBACK_NAMES = ("localhost",)
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from server.sqlbatch import transaction, write_batch
 from server.storerows import RUN_COLUMNS, SCHEMA, decode_run, encode_column
-from trainer.protocol import append_steps, dumps, empty_history, loads
+from trainer.contract.protocol import append_steps, dumps, empty_history, loads
 
 log = logging.getLogger(__name__)
 

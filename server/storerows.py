@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trainer.protocol import dumps
+from trainer.contract.protocol import dumps
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from trainer.config import (
+from trainer.contract.config import (
     RunConfig,
     deep_merge,
     input_shape,
@@ -11,7 +11,7 @@ from trainer.config import (
     total_steps,
     trainable_params,
 )
-from trainer.configerrors import explain_errors
+from trainer.contract.configerrors import explain_errors
 
 
 def errors_of(body):

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from tests.helpers import app_client, tiny_run
-from trainer.config import DATASETS, SEQUENCE_DATASETS, RunConfig, trainable_params
+from trainer.contract.config import DATASETS, SEQUENCE_DATASETS, RunConfig, trainable_params
 
 MAX_PARAMS = 100_000  # the server's own limit in this module, below RunConfig's 5,000,000
 PROPERTY = settings(max_examples=120, deadline=None,

@@ -2,9 +2,9 @@
 
 import math
 
-from trainer.config import RunConfig
+from trainer.contract.config import RunConfig
+from trainer.contract.presets import PRESETS_BY_ID
 from trainer.diagnose import diagnose
-from trainer.presets import PRESETS_BY_ID
 
 
 def config(preset):

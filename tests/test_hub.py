@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from server.hub import EVICTED_CODE, GONE_CODE, Hub
-from trainer.protocol import metrics
+from server.hub import Hub
+from trainer.contract.protocol import EVICTED_CODE, GONE_CODE, metrics
 
 
 def step(i: int) -> dict:

@@ -15,7 +15,7 @@ from server.executors.base import Executor
 from server.executors.fairqueue import FairQueue, Pending
 from server.executors.local import LocalExecutor
 from tests.helpers import tiny_run
-from trainer.config import RunConfig
+from trainer.contract.config import RunConfig
 
 LONG = RunConfig.model_validate({"training": {"epochs": 300}}).model_dump()
 TINY = RunConfig.model_validate(tiny_run()).model_dump()

@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from trainer.config import RunConfig, trainable_params
+from trainer.contract.config import RunConfig, trainable_params
 from trainer.datasets import make_dataset
 from trainer.models import build_model, describe_layers
 

@@ -326,8 +326,9 @@ def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
 
 
 def test_the_colour_bar_marks_use_the_diagnosis_thresholds(page):
-    # One source: the page's module is served from trainer/thresholds.py, which diagnose uses.
-    from trainer import thresholds as source
+    # One source: the page's module is served from trainer/contract/thresholds.py, as diagnose
+    # uses it.
+    from trainer.contract import thresholds as source
 
     page.goto("/")
     thresholds = page.evaluate(

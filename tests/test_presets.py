@@ -6,8 +6,8 @@ import math
 import pytest
 
 from tests.trainer_helpers import run
-from trainer.config import RunConfig, deep_merge
-from trainer.presets import PRESETS, PRESETS_BY_ID
+from trainer.contract.config import RunConfig, deep_merge
+from trainer.contract.presets import PRESETS, PRESETS_BY_ID
 
 pytestmark = pytest.mark.slow
 

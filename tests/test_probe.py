@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tests.trainer_helpers import deep, run
 from trainer import loop
-from trainer.config import RunConfig, steps_per_epoch
+from trainer.contract.config import RunConfig, steps_per_epoch
 from trainer.datasets import make_dataset
 from trainer.models import build_model
 from trainer.recorder import StepRecorder

@@ -6,7 +6,7 @@ import math
 import random
 
 from tests.helpers import strict_loads
-from trainer.protocol import dumps, loads
+from trainer.contract.protocol import dumps, loads
 
 
 def test_non_finite_numbers_become_null_and_the_rest_round_trips_exactly() -> None:

@@ -14,8 +14,8 @@ from server.executors.base import ExecutorUnavailable
 from server.executors.redis import RedisExecutor
 from tests.redis_helpers import RedisServer, Workers
 from tests.test_local_executor import LONG, TINY, Recorder, stop_a_queued_and_a_running_run
-from trainer.config import RunConfig, total_steps
-from trainer.redisnames import HEARTBEAT_TTL, encode_event, events_key
+from trainer.contract.config import RunConfig, total_steps
+from trainer.contract.redisnames import HEARTBEAT_TTL, encode_event, events_key
 
 pytestmark = pytest.mark.redis
 SMALL = RunConfig.model_validate({"dataset": {"n_samples": 128},

@@ -18,8 +18,8 @@ from tests.helpers import (
     wait_for,
 )
 from tests.redis_helpers import RedisServer, Workers
-from trainer.config import RunConfig, total_steps
-from trainer.redisnames import HEARTBEAT_TTL
+from trainer.contract.config import RunConfig, total_steps
+from trainer.contract.redisnames import HEARTBEAT_TTL
 
 pytestmark = pytest.mark.redis
 # Tiny data, but batch 1 makes ~2000 steps: long enough (seconds) to restart the server mid-run.

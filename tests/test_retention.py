@@ -7,10 +7,11 @@ import sqlite3
 import time
 from pathlib import Path
 
-from server.hub import GONE_CODE, Hub
+from server.hub import Hub
 from server.retention import Retention
 from server.store import RunStore
 from tests.helpers import app_client, tiny_run, wait_for
+from trainer.contract.protocol import GONE_CODE
 
 
 def make_run(run_id: str, status: str, created: float, finished: float | None = None) -> dict:

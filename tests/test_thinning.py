@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from server.thinning import Thinner
-from trainer.protocol import append_steps, empty_history
+from trainer.contract.protocol import append_steps, empty_history
 
 
 def item(i: int, g0: float = 1.0, loss: float = 0.5) -> dict:

@@ -13,9 +13,9 @@ import statistics
 import sys
 import time
 
-from trainer.config import deep_merge
+from trainer.contract.config import deep_merge
+from trainer.contract.presets import PRESETS
 from trainer.job import run_job
-from trainer.presets import PRESETS
 
 EPOCHS = 2
 

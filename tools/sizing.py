@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from trainer.presets import PRESETS_BY_ID
+from trainer.contract.presets import PRESETS_BY_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ["seed", "vanishing-sigmoid", "vanishing-relu-30", "vanishing-rnn"]

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from trainer import protocol
+from trainer.contract import protocol
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
                         "the seed's example)")
     parser.add_argument("--preset", help="a preset id from /api/presets instead of --config")
     args = parser.parse_args(argv)
-    from trainer.presets import PRESETS_BY_ID
+    from trainer.contract.presets import PRESETS_BY_ID
 
     if args.preset:
         config = PRESETS_BY_ID[args.preset]["config"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.config import RunConfig, input_shape, n_samples, n_train
+from trainer.contract.config import RunConfig, input_shape, n_samples, n_train
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from trainer.config import RunConfig
-from trainer.explain import remedy_why, why
-from trainer.thresholds import (
+from trainer.contract.config import RunConfig
+from trainer.contract.thresholds import (
     EXPLODING_NORM,
     EXPLODING_RATIO,
     MIN_STEPS,
@@ -28,6 +27,7 @@ from trainer.thresholds import (
     VANISHING_RATIO,
     WINDOW,
 )
+from trainer.explain import remedy_why, why
 
 SATURATING = ("sigmoid", "tanh")
 VARIANCE_PRESERVING = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",

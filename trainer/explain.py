@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from trainer.config import RunConfig
+from trainer.contract.config import RunConfig
 
 CAUSE = ("Backpropagation multiplies the gradient by one Jacobian per layer on its way back "
          "to the input; each factor is roughly the layer's weight scale times its "

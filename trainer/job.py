@@ -10,8 +10,9 @@ import keras
 import tensorflow as tf
 from tensorflow.python.framework import ops
 
-from trainer import loop, protocol
-from trainer.config import RunConfig, steps_per_epoch, total_steps
+from trainer import loop
+from trainer.contract import protocol
+from trainer.contract.config import RunConfig, steps_per_epoch, total_steps
 from trainer.datasets import Dataset, make_dataset
 from trainer.models import build_model, describe_layers
 from trainer.recorder import Emit, Outcome, ShouldStop, StepRecorder
@@ -53,7 +54,7 @@ def run_job(config: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda
 
     Args:
         config: a RunConfig as a dict (validated again here).
-        emit: receives the events of `trainer.protocol`, in order.
+        emit: receives the events of `trainer.contract.protocol`, in order.
         should_stop: polled after every chunk of steps (~10 ms); a non-None answer stops the
             run with that reason.
         max_seconds: wall-time limit; past it the run ends `stopped`.

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 
 from trainer import remedies as table
-from trainer.config import RunConfig, input_shape, n_classes
+from trainer.contract.config import RunConfig, input_shape, n_classes
 from trainer.probe import ProbedModel
 
 LOSSES = {"binary": lambda: keras.losses.BinaryCrossentropy(from_logits=True),

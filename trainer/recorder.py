@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from trainer import protocol
-from trainer.config import RunConfig, steps_per_epoch
+from trainer.contract import protocol
+from trainer.contract.config import RunConfig, steps_per_epoch
+from trainer.contract.thresholds import WINDOW
 from trainer.diagnose import diagnose
 from trainer.probe import ProbeLayout
-from trainer.thresholds import WINDOW
 
 Emit = Callable[[dict[str, Any]], None]
 ShouldStop = Callable[[], str | None]

@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from trainer.config import RemediesConfig, TrainingConfig
+from trainer.contract.config import RemediesConfig, TrainingConfig
 
 ACTIVATIONS = {
     "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "elu": "elu", "selu": "selu",

@@ -1,7 +1,7 @@
 """RunLink: a run's line to the server through Redis, on a scale-out worker.
 
 It writes the run's events to its capped stream, keeps its heartbeat key alive and polls its
-stop key (names and timings in `trainer.redisnames`). The polling happens on a thread, so the
+stop key (names and timings in `contract.redisnames`). The polling happens on a thread, so the
 per-step `stop_reason()` the trainer calls costs nothing. When Redis cannot be reached, events
 wait in memory and go out, in order, once it answers again; a run cut off for longer than
 `LOST_AFTER` seconds stops.
@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 
-from trainer.redisnames import (
+from trainer.contract.redisnames import (
     HEARTBEAT_EVERY,
     HEARTBEAT_TTL,
     STOP_POLL_SECONDS,

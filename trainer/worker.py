@@ -34,9 +34,9 @@ from rq import SimpleWorker, worker_registration
 from rq.serializers import JSONSerializer
 from rq.utils import now
 
+from trainer.contract.protocol import finished
+from trainer.contract.redisnames import DEFAULT_URL, HEARTBEAT_EVERY, QUEUE_NAMES, redacted
 from trainer.localworker import configure_threads, warm_up
-from trainer.protocol import finished
-from trainer.redisnames import DEFAULT_URL, HEARTBEAT_EVERY, QUEUE_NAMES, redacted
 from trainer.runlink import RunLink
 
 log = logging.getLogger("trainer.worker")

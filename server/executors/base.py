@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 # Called on the server's event loop, in order per run: (run_id, event). Events are those of
-# trainer.protocol plus {"type": "dispatched"} when a worker takes the run, and, from executors
+# contract.protocol plus {"type": "dispatched"} when a worker takes the run, and, from executors
 # that resume runs, {"type": "position", "stream_id": str} after the events up to that entry of
 # the run's stream (to be stored with them: a restarted server resumes after it).
 EventCallback = Callable[[str, dict[str, Any]], None]

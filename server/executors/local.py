@@ -24,7 +24,7 @@ from typing import Any
 from server.executors.base import EventCallback, Executor
 from server.executors.fairqueue import FairQueue, Pending
 from server.executors.workers import Worker
-from trainer.protocol import finished
+from trainer.contract.protocol import finished
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """RedisExecutor: runs trained by workers on any machine, via Redis (`GRADWATCH_EXECUTOR=redis`).
 
 A run is an RQ job called by name (`trainer.worker.train`, JSON-serialized, no pickles) on one
-of the priority queues of `trainer.redisnames`; the worker that takes it writes its events to
+of the priority queues of `contract.redisnames`; the worker that takes it writes its events to
 the run's capped stream, which one reader task here follows for every active run (XREAD with a
 bounded block) and hands to the event callback in order. After each batch the callback also gets
 `{"type": "position", "stream_id": ...}`, which the service stores with the events, so a
@@ -27,8 +27,8 @@ from typing import Any
 from server.executors.base import EventCallback, Executor, ExecutorUnavailable
 from server.executors.redislink import ERRORS, READ_BLOCK_MS, RedisLink
 from server.executors.rqjobs import Snapshot
-from trainer.protocol import finished
-from trainer.redisnames import (
+from trainer.contract.protocol import finished
+from trainer.contract.redisnames import (
     HEARTBEAT_TTL,
     QUEUE_NAMES,
     STOP_TTL,

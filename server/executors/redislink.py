@@ -20,7 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from server.executors.rqjobs import CONNECT_TIMEOUT, RQJobs
-from trainer.redisnames import redacted
+from trainer.contract.redisnames import redacted
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from rq import Queue, worker_registration
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from trainer.redisnames import JOB_FUNCTION, JOB_TIMEOUT_GRACE, QUEUE_NAMES
+from trainer.contract.redisnames import JOB_FUNCTION, JOB_TIMEOUT_GRACE, QUEUE_NAMES
 
 CONNECT_TIMEOUT = 1.0
 SOCKET_TIMEOUT = 3.0

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Request
 
 from server.errors import StrictJSONResponse
 from server.identity import Visitor
-from server.openapi import Run, answers
+from server.openapi import answers
 from server.routes.deps import get_service, get_visitor
 from server.service import RunService
+from trainer.contract.schemas import Run
 
 
 def _body(description: str) -> dict[str, Any]:

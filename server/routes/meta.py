@@ -8,11 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from server.openapi import Health, Preset
+from server.openapi import Health
 from server.routes.deps import get_service
 from server.service import RunService
-from trainer.config import RunConfig
-from trainer.presets import PRESETS
+from trainer.contract.config import RunConfig
+from trainer.contract.presets import PRESETS
+from trainer.contract.schemas import Preset
 
 router = APIRouter(prefix="/api", tags=["meta"])
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from trainer import thresholds
+from trainer.contract import thresholds
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 

@@ -10,9 +10,10 @@ from starlette.responses import Response
 from server.errors import StrictJSONResponse
 from server.export import history_csv
 from server.identity import Visitor
-from server.openapi import History, Run, answers, request_body
+from server.openapi import answers, request_body
 from server.routes.deps import get_service, get_visitor
 from server.service import RunService
+from trainer.contract.schemas import History, Run
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 Service = Annotated[RunService, Depends(get_service)]

@@ -10,11 +10,11 @@ from fastapi import APIRouter, WebSocket
 from starlette.responses import Response
 
 from server.errors import NotFound, StrictJSONResponse
-from server.hub import GONE_CODE, Subscriber
+from server.hub import Subscriber
 from server.identity import Visitor, visitor_of
 from server.routes.deps import get_service
 from server.service import RunService
-from trainer.protocol import dumps
+from trainer.contract.protocol import GONE_CODE, REFUSED_CODE_BASE, dumps
 
 router = APIRouter()
 CLOSE_GRACE_SECONDS = 5.0
@@ -98,4 +98,4 @@ async def _deny(websocket: WebSocket, response: Response) -> None:
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         await websocket.send_denial_response(response)
     else:
-        await websocket.close(4000 + response.status_code)
+        await websocket.close(REFUSED_CODE_BASE + response.status_code)

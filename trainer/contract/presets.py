@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trainer.config import RunConfig
+from trainer.contract.config import RunConfig
 
 _DEEP = {"dataset": {"name": "spirals", "n_samples": 1000, "noise": 0.2},
          "model": {"arch": "mlp", "depth": 10, "width": 32}}

@@ -24,6 +24,11 @@ STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged")
 FINAL_STATUSES = ("completed", "stopped", "failed", "diverged")
 DIAGNOSIS_STATES = ("healthy", "vanishing", "exploding", "diverged", "unknown")
 
+# Websocket close codes the page acts on (CONTRACT §5; docs/protocol.md).
+EVICTED_CODE = 1013  # "try again later": the viewer fell behind; it reconnects for a snapshot
+GONE_CODE = 4404  # there is no such run (or it was deleted): the page stops reconnecting
+REFUSED_CODE_BASE = 4000  # + the HTTP status of a refused handshake: 4403, 4429
+
 # Per-layer lists of a Step, in the order the page offers them as heatmap metrics.
 LAYER_FIELDS = ("grad_norms", "clipped_grad_norms", "weight_norms", "update_ratios",
                 "output_grad_norms")

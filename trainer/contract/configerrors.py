@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from trainer.config import CombinationError, RunConfig
+from trainer.contract.config import CombinationError, RunConfig
 
 
 def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
