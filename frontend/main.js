@@ -7,7 +7,7 @@ import { RunsList } from "./runs.js";
 import { readState, updateState, watchState } from "./state.js";
 import { setUpLargeText } from "./theme.js";
 import { WatchView } from "./view.js";
-import { firstSuggestion } from "./why.js";
+import { copyText, firstSuggestion } from "./why.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -67,6 +67,25 @@ function setUpActions(view, runs, formReady) {
     if (run?.config && panel) panel.loadRun(run);
   });
   $("clear-compare").addEventListener("click", () => updateState({ compare: null }));
+  $("copy-code").addEventListener("click",
+    () => copyText($("suggestion-code-text").textContent, $("copy-code")));
+  $("script-help").addEventListener("toggle", () => showSnippet());
+  $("copy-snippet").addEventListener("click",
+    () => copyText($("script-snippet").textContent, $("copy-snippet")));
+}
+
+/** The callback line for a user's own fit, with this visitor's token (the run is theirs). */
+async function showSnippet() {
+  if (!$("script-help").open || $("script-snippet").textContent) return;
+  try {
+    const { token } = await api.getToken();
+    $("script-snippet").textContent = "from gradwatch import GradWatchCallback\n\n"
+      + `callback = GradWatchCallback("${window.location.origin}", name="my model",\n`
+      + `                             token="${token}")\n`
+      + "model.fit(x, y, epochs=5, callbacks=[callback])";
+  } catch (err) {
+    $("script-snippet").textContent = `Cannot get your token: ${err.message}`;
+  }
 }
 
 function boot() {

@@ -31,6 +31,7 @@ export function statusText(live) {
     text = `${run.status} — ${done} step${done === 1 ? "" : "s"}`;
   }
   if (live.connection === "retrying" && !isFinal(run.status)) text += " (reconnecting…)";
+  if (run.source === "script") text += " · from a script";
   return text;
 }
 
@@ -82,7 +83,7 @@ export function renderStatus(live) {
   error.textContent = run?.error ? run.error : "";
   error.hidden = !run?.error;
   $("stop-run").hidden = !(run?.owned && (run.status === "queued" || run.status === "running"));
-  $("copy-config").hidden = !run?.config;
+  $("copy-config").hidden = !run?.config || run.source === "script";
   const epoch = live?.lastEpoch;
   $("epoch-line").textContent = epoch ? epochText(epoch) : "";
 }

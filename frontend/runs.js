@@ -22,8 +22,11 @@ function metaText(run) {
   if (run.status === "running" && p?.total_steps) parts.push(`step ${p.step} of ${p.total_steps}`);
   if (run.status === "queued" && run.queue_position) parts.push(`position ${run.queue_position}`);
   const c = run.config;
-  if (c) {
-    const unit = c.model?.arch === "rnn" ? c.model?.cell : c.remedies?.activation;
+  if (run.source === "script") {
+    parts.push(`from a script (${run.script?.model_class || "Keras"})`);
+  } else if (c) {
+    const unit = c.model?.arch === "rnn" ? c.model?.cell
+      : `${c.model?.arch === "cnn" ? "conv " : ""}${c.remedies?.activation}`;
     parts.push(`${c.dataset?.name}, ${c.model?.depth}× ${unit}`);
   }
   if (run.owned) parts.push("yours");

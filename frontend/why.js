@@ -44,8 +44,15 @@ export function renderDiagnosis(live, onApply) {
 
   const suggestions = Array.isArray(diagnosis?.suggestions) ? diagnosis.suggestions : [];
   const first = suggestions[0] || null;
+  const script = live?.run?.source === "script";
   $("apply-suggestion").disabled = !first || !live?.run;
-  $("suggestion-label").textContent = first ? `Try: ${first.label}.` : "No suggestion yet.";
+  $("apply-suggestion").hidden = script;
+  $("suggestion-label").textContent = first
+    ? (script ? `Try: ${first.label}. In your script:` : `Try: ${first.label}.`)
+    : "No suggestion yet.";
+  const code = script && first?.code ? first.code : "";
+  $("suggestion-code").hidden = !code;
+  $("suggestion-code-text").textContent = code;
 
   const why = $("why");
   const hasWhy = Boolean(diagnosis?.why || suggestions.length);
@@ -54,11 +61,32 @@ export function renderDiagnosis(live, onApply) {
   if (why.dataset.rendered !== JSON.stringify(diagnosis)) {
     why.dataset.rendered = JSON.stringify(diagnosis);
     $("why-text").replaceChildren(linkify(diagnosis.why || ""));
-    $("why-suggestions").replaceChildren(...suggestions.map((s, i) => suggestionItem(s, i, onApply)));
+    $("why-suggestions").replaceChildren(
+      ...suggestions.map((s, i) => suggestionItem(s, i, onApply, script)));
   }
 }
 
-function suggestionItem(suggestion, index, onApply) {
+/** A copy-to-clipboard button for `text` (a script run's code change). */
+export function copyButton(text, label = "Copy") {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "copy-code";
+  button.textContent = label;
+  button.addEventListener("click", () => copyText(text, button, label));
+  return button;
+}
+
+export async function copyText(text, button, label = "Copy") {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Select and copy it";
+  }
+  setTimeout(() => { button.textContent = label; }, 2000);
+}
+
+function suggestionItem(suggestion, index, onApply, script) {
   const li = document.createElement("li");
   const label = document.createElement("strong");
   label.textContent = suggestion.label;
@@ -72,7 +100,13 @@ function suggestionItem(suggestion, index, onApply) {
     code.textContent = ` (${changes.join(", ")})`;
     li.append(code);
   }
-  if (index > 0) {
+  if (script) {
+    if (suggestion.code) {
+      const pre = Object.assign(document.createElement("pre"), { className: "code-change",
+        textContent: suggestion.code });
+      li.append(pre, copyButton(suggestion.code));
+    }
+  } else if (index > 0) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "apply-other";

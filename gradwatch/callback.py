@@ -85,7 +85,7 @@ class GradWatchCallback(keras.callbacks.Callback):
             status, run = link.post("/api/ingest/runs", {
                 "name": (self.name or model.name)[:100], "layers": describe(model),
                 "total_steps": epochs * steps if steps else None,
-                "config": closest_config(model, groups), "script": describe_script(model)})
+                "config": closest_config(model, groups, epochs), "script": describe_script(model)})
             if status != 201:
                 raise ServerError(f"the server refused the run ({status}): {run}")
         except ServerError as exc:

@@ -49,7 +49,8 @@ def _clipping(opt: Any) -> dict[str, Any]:
     return {"clipping": "none"}
 
 
-def closest_config(model: keras.Model, layers: list[tuple[str, Any]]) -> dict[str, Any]:
+def closest_config(model: keras.Model, layers: list[tuple[str, Any]],
+                   epochs: int = 1) -> dict[str, Any]:
     """A RunConfig body (sections only) describing the model as nearly as the form could."""
     leaves = [layer for _, layer in layers]
     every = [getattr(layer, "layer", layer) for layer in leaves]
@@ -80,7 +81,8 @@ def closest_config(model: keras.Model, layers: list[tuple[str, Any]]) -> dict[st
         "regularizer": reg, **_clipping(model.optimizer)}
     return {"model": {"arch": arch, "cell": cell, "depth": max(1, min(64, len(leaves) - 1)),
                       "width": max(1, min(1024, max(widths, default=1)))},
-            "remedies": remedies, "training": _optimizer(model.optimizer)}
+            "remedies": remedies, "training": {**_optimizer(model.optimizer),
+                                               "epochs": max(1, min(500, int(epochs)))}}
 
 
 def describe_script(model: keras.Model) -> dict[str, Any]:

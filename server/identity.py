@@ -50,6 +50,9 @@ class Identity:
         """The visitor of a request (None if not admitted) and whether it needs a new cookie."""
         admin = self.is_admin(conn.headers.get("authorization", ""))
         payload = self._load(conn.cookies.get(COOKIE))
+        if payload is None and not admin:  # a script with a visitor token (GET /api/token)
+            scheme, _, token = conn.headers.get("authorization", "").partition(" ")
+            payload = self._load(token.strip()) if scheme.lower() == "bearer" else None
         if payload is not None and payload.get("a", "") == self._tag:
             return Visitor(payload["v"], admin=admin), False
         if self.access_code and not admin:
@@ -76,6 +79,10 @@ class Identity:
         """Whether a join attempt gave the access code."""
         return bool(self.access_code) and hmac.compare_digest(
             code.strip().encode(), self.access_code.encode())
+
+    def visitor_token(self, visitor_id: str) -> str:
+        """A token that identifies this visitor to a script (`Authorization: Bearer ...`)."""
+        return self._serializer.dumps({"v": visitor_id, "a": self._tag})
 
     def cookie_header(self, visitor_id: str, secure: bool) -> bytes:
         """A Set-Cookie header value that admits this visitor."""

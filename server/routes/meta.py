@@ -6,10 +6,11 @@ import os
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
+from server.identity import Identity, Visitor
 from server.openapi import Health
-from server.routes.deps import get_service
+from server.routes.deps import get_service, get_visitor
 from server.service import RunService
 from trainer.contract.config import RunConfig
 from trainer.contract.presets import PRESETS
@@ -34,6 +35,14 @@ async def health(service: Annotated[RunService, Depends(get_service)]) -> Any:
         "frames": dict(service.hub.counts),
         "snapshot_cache": service.snapshots.stats(),
     }
+
+
+@router.get("/token")
+def token(request: Request, visitor: Annotated[Visitor, Depends(get_visitor)]) -> Any:
+    """This visitor's token, for a script (`GradWatchCallback(token=...)`): what the script
+    starts is then this visitor's run, which they may stop from the page."""
+    identity: Identity = request.app.state.identity
+    return {"token": identity.visitor_token(visitor.id)}
 
 
 @router.get("/presets", response_model=list[Preset])
