@@ -13,7 +13,20 @@ from starlette.staticfiles import StaticFiles
 
 from trainer.contract import thresholds
 
-FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
+
+def _frontend_dir() -> Path:
+    """frontend/ of the repository, or, installed with pip, the copy in the gradwatch package
+    (located without importing gradwatch, which would import Keras)."""
+    here = Path(__file__).resolve().parents[2] / "frontend"
+    if here.is_dir():
+        return here
+    spec = importlib.util.find_spec("gradwatch")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / "frontend"
+    return here
+
+
+FRONTEND_DIR = _frontend_dir()
 
 router = APIRouter(include_in_schema=False)
 
