@@ -24,6 +24,7 @@ SUITES = {
     "run_throughput": "benchmarks.throughput",       # target 5
     "history": "benchmarks.history",                 # target 6
     "worker_memory": "benchmarks.worker_memory",     # a worker's memory across runs
+    "callback_overhead": "benchmarks.callback_overhead",  # issue 14: a user's fit, watched
 }
 
 
