@@ -32,3 +32,4 @@ clean:
 
 docs: setup
 	$(BIN)/python tools/update_doc.py docs/remedies.md REMEDIES-TABLE $(BIN)/python -m tools.remedies_table
+	$(BIN)/python tools/update_doc.py docs/diagnosis.md DIAGNOSIS-CASES $(BIN)/python -m tools.diagnosis_cases --markdown

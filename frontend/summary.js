@@ -18,6 +18,7 @@ function finals(live) {
 }
 
 const number = (value) => (typeof value === "number" ? scientific(value) : "—");
+const gain = (value) => (typeof value === "number" ? value.toFixed(2) : "—");
 const percent = (value) => (typeof value === "number" ? `${(100 * value).toFixed(1)} %` : "—");
 
 /** The table's rows: [label, before, after], for two LiveRuns. */
@@ -25,8 +26,11 @@ export function summaryRows(before, after) {
   const rows = [["run", before.label, after.label],
     ["status", before.status || "—", after.status || "—"],
     ["diagnosis", before.diagnosis?.state || "unknown", after.diagnosis?.state || "unknown"],
-    ["layer 1 ÷ output layer gradient", number(before.diagnosis?.ratio),
+    ["backpropagated signal, input side ÷ output side", number(before.diagnosis?.ratio),
       number(after.diagnosis?.ratio)]];
+  if ([before, after].some((l) => typeof l.diagnosis?.gain === "number")) {
+    rows.push(["per-layer gain", gain(before.diagnosis?.gain), gain(after.diagnosis?.gain)]);
+  }
   if ([before, after].some((l) => typeof l.diagnosis?.time_ratio === "number")) {
     rows.push(["first ÷ last time step gradient", number(before.diagnosis?.time_ratio),
       number(after.diagnosis?.time_ratio)]);
@@ -35,6 +39,9 @@ export function summaryRows(before, after) {
   rows.push(["final loss", number(b.loss), number(a.loss)]);
   if (typeof b.accuracy === "number" || typeof a.accuracy === "number") {
     rows.push(["final accuracy", percent(b.accuracy), percent(a.accuracy)]);
+  }
+  if (typeof b.valLoss === "number" || typeof a.valLoss === "number") {
+    rows.push(["final validation loss", number(b.valLoss), number(a.valLoss)]);
   }
   if (typeof b.valAccuracy === "number" || typeof a.valAccuracy === "number") {
     rows.push(["final validation accuracy", percent(b.valAccuracy), percent(a.valAccuracy)]);

@@ -17,8 +17,16 @@ export function firstSuggestion(live) {
 function ratioText(diagnosis) {
   const parts = [];
   if (typeof diagnosis?.ratio === "number") {
-    parts.push("layer 1's gradient norm ÷ the output layer's (median of recent steps): "
-      + `${scientific(diagnosis.ratio)}`);
+    const [first, last] = Array.isArray(diagnosis.compared) ? diagnosis.compared
+      : ["layer 1", "the output layer"];
+    const what = diagnosis.source === "weights" ? "gradient norm" : "backpropagated signal";
+    let text = `${first}'s ${what} ÷ ${last}'s (per unit, median of recent steps): `
+      + scientific(diagnosis.ratio);
+    if (typeof diagnosis.gain === "number" && diagnosis.span > 0) {
+      text += `, about ${diagnosis.gain.toFixed(2)} per layer over ${diagnosis.span} `
+        + `layer-to-layer step${diagnosis.span === 1 ? "" : "s"}`;
+    }
+    parts.push(text);
   }
   if (typeof diagnosis?.time_ratio === "number") {
     parts.push(`first time step's ÷ last time step's: ${scientific(diagnosis.time_ratio)}`);

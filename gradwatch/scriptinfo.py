@@ -99,7 +99,8 @@ _REMEDY_CODE = {
     "initializer": lambda v, o: f'kernel_initializer="{v}"  # in each Dense / Conv2D layer',
     "activation": lambda v, o: f'activation="{v}"  # in each hidden layer',
     "batch_norm": lambda v, o: ("keras.layers.BatchNormalization()  # after each Dense / "
-                                "Conv2D, before its activation") if v else None,
+                                "Conv2D, before its activation") if v else
+    "# remove the BatchNormalization layers",
     "layer_norm": lambda v, o: ("keras.layers.LayerNormalization()  # after each hidden "
                                 "layer") if v else None,
     "residual": lambda v, o: ("x = keras.layers.Add()([x, block(x)])  # a skip connection "
@@ -123,6 +124,8 @@ def code_for(overrides: dict[str, Any], optimizer: str = "Adam") -> str:
     if opt_args:
         lines.append(f"optimizer=keras.optimizers.{optimizer}({', '.join(opt_args)})"
                      "  # in model.compile")
+    if "epochs" in training:
+        lines.append(f"model.fit(..., epochs={training['epochs']})")
     cell = overrides.get("model", {}).get("cell")
     if cell:
         lines.append(f"keras.layers.{_CELLS[cell]}(...)  # instead of the SimpleRNN layers")

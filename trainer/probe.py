@@ -19,7 +19,6 @@ import numpy as np
 import tensorflow as tf
 
 PROBE_KEY = "_probe"
-_TINY = 1e-30
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,12 @@ class ProbeLayout:
     n_layers: int
     clipped: bool
     time_steps: int  # 0 when the model has no time axis
+    # Per probed layer, for the diagnosis: its Keras kind, and how many numbers its output
+    # holds per example (0 where the output is not tapped), so that backpropagated signals of
+    # layers of different shapes compare per unit.
+    names: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    units: tuple[int, ...] = ()
 
     def fields(self) -> list[str]:
         """Per-layer fields present, in vector order."""
@@ -60,6 +65,11 @@ class ProbeLayout:
         """Where the per-layer (unclipped) gradient norms sit in the vector."""
         return slice(1, 1 + self.n_layers)
 
+    def field_slice(self, name: str) -> slice:
+        """Where a per-layer field (one of `fields()`) sits in the vector."""
+        at = 1 + self.fields().index(name) * self.n_layers
+        return slice(at, at + self.n_layers)
+
 
 class _Spec:
     """Probe wiring kept off Keras's attribute tracking (a plain object, not a Layer).
@@ -84,7 +94,7 @@ def probe_spec(model: keras.Model, time_view: bool = False) -> _Spec:
     A functional or Sequential model has its top-level layers' outputs tapped (for
     `output_grad_norms`); a subclassed one, or a layer inside a nested model, reports NaN there.
     """
-    from trainer.layerpaths import probed_layers
+    from trainer.layerpaths import kind_of, probed_layers
 
     probed = probed_layers(model)
     index = {id(v): i for i, (_, layer) in enumerate(probed) for v in layer.trainable_weights}
@@ -94,10 +104,13 @@ def probe_spec(model: keras.Model, time_view: bool = False) -> _Spec:
     clipped = bool(model.optimizer.clipnorm or model.optimizer.global_clipnorm
                    or model.optimizer.clipvalue)
     steps = int(model.inputs[0].shape[1]) if time_view else 0
-    layout = ProbeLayout(len(probed), clipped, steps)
     top = {id(layer) for layer in getattr(model, "layers", [])}
     tapped = [i for i, (path, layer) in enumerate(probed)
               if id(layer) in top and "/" not in path] if _is_graph(model) else []
+    layout = ProbeLayout(len(probed), clipped, steps, tuple(path for path, _ in probed),
+                         tuple(kind_of(layer) for _, layer in probed),
+                         tuple(_units(probed[i][1]) if i in tapped else 0
+                               for i in range(len(probed))))
     if _is_graph(model) and tapped:
         taps = keras.Model(model.inputs, [model.outputs if len(model.outputs) > 1
                                           else model.outputs[0],
@@ -112,6 +125,13 @@ def probe_spec(model: keras.Model, time_view: bool = False) -> _Spec:
                     else model(x)), []
     return _Spec(forward, layer_of_var, layout,
                  None if tapped == list(range(len(probed))) else tapped)
+
+
+def _units(layer: Any) -> int:
+    """Numbers per example in a layer's (first) output."""
+    output = layer.output
+    shape = (output[0] if isinstance(output, (list, tuple)) else output).shape
+    return int(np.prod([d for d in shape[1:] if d is not None], dtype=np.int64)) or 1
 
 
 def _is_graph(model: keras.Model) -> bool:

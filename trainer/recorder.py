@@ -12,7 +12,7 @@ import numpy as np
 from trainer.contract import protocol
 from trainer.contract.config import RunConfig, steps_per_epoch
 from trainer.contract.thresholds import WINDOW
-from trainer.diagnose import diagnose
+from trainer.diagnose import Layers, Recent, diagnose
 from trainer.probe import ProbeLayout
 
 Emit = Callable[[dict[str, Any]], None]
@@ -48,9 +48,8 @@ class StepRecorder:
         self.raw: list[np.ndarray] = []  # probe rows not sent yet, a chunk per entry
         self.stamps: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (steps, epochs, t)
         self.last_flush = 0.0
-        self.grads: list[list[float]] = []
-        self.losses: list[float] = []
-        self.time_ratios: list[float] = []
+        self.recent = Recent([], [])
+        self.layers = Layers(layout.names, layout.kinds, layout.units)
         self.last_diagnosis: dict[str, Any] | None = None
         self.last_diagnosed = time.monotonic()
         self.outcome: Outcome | None = None
@@ -110,18 +109,22 @@ class StepRecorder:
         if layout.time_steps:
             first, last = matrix[:, -layout.time_steps], matrix[:, -1]
             with np.errstate(divide="ignore", invalid="ignore"):
-                self.time_ratios.extend(np.where(last > 0, first / last, np.nan).tolist())
-        self.grads.extend(matrix[:, layout.grad_slice()].tolist())
-        self.losses.extend(matrix[:, 0].tolist())
-        del self.grads[:-WINDOW], self.losses[:-WINDOW], self.time_ratios[:-WINDOW]
+                self.recent.time_ratios.extend(np.where(last > 0, first / last, np.nan).tolist())
+        recent = self.recent
+        recent.losses.extend(matrix[-WINDOW:, 0].tolist())
+        for name in ("grad_norms", "output_grad_norms", "weight_norms", "update_ratios"):
+            kept = getattr(recent, name)
+            kept.extend(matrix[-WINDOW:, layout.field_slice(name)].tolist())
+            del kept[:-WINDOW]
+        del recent.losses[:-WINDOW], recent.time_ratios[:-WINDOW]
         self.raw, self.stamps = [], []
         self.emit(protocol.metrics(items))
 
     def update_diagnosis(self, force: bool = False) -> None:
         """Re-diagnose from recent steps; emit when the state or the advice changes."""
         self.last_diagnosed = time.monotonic()
-        diag = diagnose(self.config, self.grads, self.losses, self.time_ratios)
         last = self.last_diagnosis
+        diag = diagnose(self.config, self.recent, self.layers, last)
         if force or last is None or (last["state"], last["suggestions"]) != (
                 diag["state"], diag["suggestions"]):
             self.flush()

@@ -79,10 +79,12 @@ class ModelConfig(_Section):
     cell: Literal[CELLS] = Field("simple_rnn", description="Recurrent cell (rnn only). A "
                                  "SimpleRNN multiplies the gradient by its recurrent Jacobian "
                                  "at every time step back, so it vanishes or explodes across "
-                                 "time (Pascanu et al. 2013); LSTM (Hochreiter & Schmidhuber "
-                                 "1997) and GRU (Cho et al. 2014) update their state "
-                                 "additively through gates, so the gradient across time "
-                                 "decays far less.",
+                                 "time (Bengio, Simard & Frasconi 1994; Pascanu, Mikolov & "
+                                 "Bengio 2013). An LSTM's cell state is multiplied only by its "
+                                 "forget gate at each step (Gers, Schmidhuber & Cummins 2000) "
+                                 "and a GRU's by its update gate (Cho et al. 2014), so the "
+                                 "gradient crosses many steps once the gates learn to stay "
+                                 "open. Both ignore remedies.activation.",
                                  json_schema_extra=_applies({"model.arch": ("rnn",)}))
 
 
@@ -91,10 +93,12 @@ class RemediesConfig(_Section):
 
     initializer: Literal[INITIALIZERS] = Field(
         "glorot_uniform",
-        description="How the weights start. Variance-preserving schemes keep each layer's "
-        "gain near 1: Glorot (Glorot & Bengio 2010) for tanh/sigmoid, He (He et al. 2015) for "
-        "ReLU. Too small (e.g. random_normal with a tiny std) makes gradients vanish; too "
-        "large (std 1) makes them explode. zeros makes every unit identical.",
+        description="How the weights start. Variance-preserving schemes scale the weights to "
+        "the layer's width so that its gain is near 1: Glorot for tanh (Glorot & Bengio 2010), "
+        "He for the ReLU family (He et al. 2015), LeCun-normal for SELU (Klambauer et al. "
+        "2017). With sigmoid, whose slope is at most 1/4, Glorot still gives about 0.25 per "
+        "layer. Too small a fixed scale makes gradients vanish; too large explodes them. "
+        "zeros makes every unit identical.",
     )
     init_std: float = Field(0.05, gt=0.0, le=100.0, description="Scale of random_normal "
                             "(standard deviation) and random_uniform (±limit). A fixed scale "
@@ -106,11 +110,12 @@ class RemediesConfig(_Section):
                                 {"remedies.initializer": ("random_normal", "random_uniform")}))
     activation: Literal[ACTIVATIONS] = Field(
         "relu",
-        description="Non-linearity of the hidden layers (and of a SimpleRNN). Each layer "
-        "multiplies the gradient by the activation's slope: sigmoid's is at most 0.25, so a "
-        "deep sigmoid stack vanishes (Glorot & Bengio 2010); ReLU's is 1 where a unit is "
-        "active, which helps against vanishing (Glorot, Bordes & Bengio 2011) but not against "
-        "exploding, and units that never activate pass no gradient.",
+        description="Non-linearity of the hidden layers (and of a SimpleRNN; LSTM and GRU "
+        "cells keep their own). Each layer multiplies the gradient by the activation's slope "
+        "times its weights' scale: sigmoid's slope is at most 1/4, so a deep sigmoid stack "
+        "vanishes (Glorot & Bengio 2010); ReLU's is 1 where a unit is active, which with He "
+        "initialization keeps the gain near 1 (Glorot, Bordes & Bengio 2011; He et al. 2015) "
+        "but does nothing against exploding, and units that never activate pass no gradient.",
         json_schema_extra=_applies({"model.arch": ("mlp", "cnn")},
                                    {"model.cell": ("simple_rnn",)}),
     )
@@ -128,21 +133,30 @@ class RemediesConfig(_Section):
                       json_schema_extra=_applies({"remedies.regularizer": ("l2", "l1_l2")}))
     batch_norm: bool = Field(False, description="Batch normalization (Ioffe & Szegedy 2015) "
                              "re-centres and re-scales each hidden layer's input over the "
-                             "batch, keeping activations out of saturation and each layer's "
-                             "gain near 1 (mlp and cnn).",
+                             "batch, keeping activations out of saturation (mlp and cnn). It "
+                             "does not hold the gain at 1: deep stacks without residual "
+                             "connections explode toward the input at initialization (Yang "
+                             "et al. 2019); its measured benefit is a smoother loss landscape "
+                             "(Santurkar et al. 2018).",
                              json_schema_extra=_applies({"model.arch": ("mlp", "cnn")}))
-    layer_norm: bool = Field(False, description="Layer normalization (Ba, Kiros & Hinton "
-                             "2016) re-centres and re-scales each example over its units, "
-                             "which like batch norm keeps units out of saturation and each "
-                             "layer's gain near 1; it works for any batch size and for RNNs.")
-    residual: bool = Field(False, description="Residual connections (He et al. 2016) add each "
-                           "hidden block's input to its output, giving the gradient an "
-                           "identity path around every layer (mlp and cnn).",
+    layer_norm: bool = Field(False, title="Layer norm on each layer's output",
+                             description="Layer normalization (Ba, Kiros & Hinton 2016) of "
+                             "each hidden layer's output, per example over its units: like "
+                             "batch norm it keeps units out of saturation, with any batch "
+                             "size. In an rnn it normalizes each recurrent layer's output "
+                             "sequence, outside the recurrence: the recurrent Jacobian, and so "
+                             "the gradient across time, is unchanged (Ba et al. normalize "
+                             "inside the recurrence, which GradWatch does not build).")
+    residual: bool = Field(False, description="Residual connections add each hidden block's "
+                           "input to its output, giving the gradient an identity path around "
+                           "every layer (He et al. 2016, Identity Mappings); each branch is "
+                           "scaled by 1/√depth (mlp and cnn).",
                            json_schema_extra=_applies({"model.arch": ("mlp", "cnn")}))
     clipping: Literal[CLIPPINGS] = Field(
         "none",
-        description="Gradient clipping (Pascanu et al. 2013) bounds the size of the update "
-        "when gradients explode; it does nothing for vanishing. norm: each variable's gradient "
+        description="Gradient clipping (Pascanu, Mikolov & Bengio 2013) bounds the size of "
+        "the update when gradients explode; it does not remove the cause, and does nothing "
+        "for vanishing. norm: each variable's gradient "
         "(Keras clipnorm); global_norm: all together (global_clipnorm); value: each element "
         "(clipvalue).",
     )

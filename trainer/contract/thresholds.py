@@ -1,14 +1,25 @@
 """The diagnosis's thresholds, in one place for the trainer and the page (TF-free, no imports).
 
-`trainer/diagnose.py` decides with them; the server hands them to the page as an ES module
-(`/static/thresholds.values.js`), whose colour bars mark the same ranges. docs/diagnosis.md
-explains each one.
+`trainer/diagnose.py` decides with them; the server hands them to the page as an ES module,
+whose colour bars mark the same ranges. docs/diagnosis.md explains each one and the measured
+cases they separate.
 """
 
-VANISHING_RATIO = 1e-2       # first / last layer gradient norm below this: vanishing
-TIME_VANISHING_RATIO = 1e-6  # first / last time step's gradient below this: vanishing in time
-EXPLODING_RATIO = 1e2        # first / last layer ratio above this: exploding
-EXPLODING_NORM = 1e3         # any layer's gradient norm above this: exploding
+# Depth: the backpropagated signal ‖∂L/∂s‖ per unit of the input-side layer ÷ that of the last
+# layer compared (the last hidden layer, or the output layer when there is one hidden layer).
+VANISHING_RATIO = 1e-2       # below: vanishing (the input side gets under 1 % of the signal)
+EXPLODING_RATIO = 1e2        # above: exploding toward the input
+# Time (recurrent runs): ‖∂L/∂x_1‖ ÷ ‖∂L/∂x_T‖, the first time step's gradient over the last's.
+TIME_VANISHING_RATIO = 1e-2
+TIME_EXPLODING_RATIO = 1e2
+# Hysteresis: a state entered past a threshold is left only once the ratio is back this factor
+# inside it (half a decade), so a ratio hovering on a threshold cannot make the verdict flap.
+HYSTERESIS = 10 ** 0.5
+# Scale (explosion with every row uniformly huge, which no ratio shows): the median over recent
+# steps of the largest layer gradient norm is above EXPLODING_NORM and above EXPLODING_SCALE
+# times that layer's weight norm.
+EXPLODING_NORM = 1e3
+EXPLODING_SCALE = 1e2
 MIN_STEPS = 3                # fewer recorded steps: unknown
 WINDOW = 50                  # the recent steps a diagnosis takes the median over
 
@@ -16,5 +27,5 @@ WINDOW = 50                  # the recent steps a diagnosis takes the median ove
 def for_page() -> dict[str, float]:
     """The thresholds the page's colour bars use, by the page's names."""
     return {"vanishingRatio": VANISHING_RATIO, "timeVanishingRatio": TIME_VANISHING_RATIO,
-            "explodingRatio": EXPLODING_RATIO, "explodingNorm": EXPLODING_NORM,
-            "window": WINDOW}
+            "explodingRatio": EXPLODING_RATIO, "timeExplodingRatio": TIME_EXPLODING_RATIO,
+            "explodingNorm": EXPLODING_NORM, "window": WINDOW}
