@@ -13,7 +13,8 @@ from trainer.contract.config import RunConfig, deep_merge
 from trainer.contract.papers import PAPERS
 from trainer.contract.presets import PRESETS
 from trainer.diagnose import Evidence
-from trainer.explain import CAUSE, REMEDY_WHY, SLOPE, message, why
+from trainer.explain import message, why
+from trainer.sentences import CAUSE, REMEDY_WHY, SLOPE
 
 YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
 STATES = [("vanishing", "depth"), ("vanishing", "time"), ("exploding", "depth"),

@@ -11,7 +11,7 @@ from typing import Any
 
 from trainer.contract.config import RunConfig, deep_merge
 from trainer.contract.effective import VARIANCE_FAMILY, effective, init_gain, uses_activation
-from trainer.explain import REMEDY_WHY
+from trainer.sentences import REMEDY_WHY
 
 RELU_FAMILY = ("relu", "leaky_relu", "elu", "gelu", "swish")
 # The initializer that gives each activation a gain near 1 (None: no initializer does).
