@@ -6,7 +6,7 @@
 // whole grid is rebuilt only when the store merges columns or the zoomed range changes, and
 // neighbouring columns are merged when the bucket width doubles.
 
-import { mergeMax } from "./store.js";
+import { mergeMax } from "./columns.js";
 
 const EMPTY = -Infinity; // a bucket without steps: a gap in the heatmap, and max's identity
 

@@ -5,9 +5,9 @@
 
 import * as api from "./api.js";
 import { RunForm } from "./form.js";
-import { runLabel } from "./live.js";
 import { changedFrom, parseFieldText, unflatten } from "./schema.js";
 import { formatHash, readState, updateState } from "./state.js";
+import { runLabel } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 const NO_BASE = { kind: "defaults", id: null, label: "", flat: null };

@@ -51,7 +51,7 @@ export class Heatmap {
   /**
    * Draw `field` from `store` (a ColumnStore, or null while there is nothing to draw).
    * `labels` are the row labels, `layers` the run's layers (for the tooltip), `zrange` the
-   * shared [zmin, zmax], `scale` a key of SCALES, `bands` from thresholds.js. Returns
+   * shared [zmin, zmax], `scale` a key of SCALES, `bands` from bands.js. Returns
    * Plotly's promise of the drawn figure.
    */
   draw({ store, field, labels, layers, zrange, scale, bands = [], emptyText, zoom = null }) {

@@ -1,7 +1,8 @@
 // The watched run's status text: title, status with queue position or progress and time
 // left, error, the epoch figures, and which of its buttons apply.
 
-import { isFinal } from "./stream.js";
+import { EPOCH_FIELDS } from "./contract.js";
+import { isActive, isFinal } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,7 +64,7 @@ function renderProgress(live) {
 
 function epochText(epoch) {
   const parts = [`after epoch ${epoch.epoch + 1}:`];
-  for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"]) {
+  for (const key of EPOCH_FIELDS) {
     const value = epoch[key];
     if (typeof value === "number") parts.push(`${key.replace("_", " ")} ${value.toPrecision(3)}`);
   }
@@ -82,7 +83,7 @@ export function renderStatus(live) {
   const error = $("run-error");
   error.textContent = run?.error ? run.error : "";
   error.hidden = !run?.error;
-  $("stop-run").hidden = !(run?.owned && (run.status === "queued" || run.status === "running"));
+  $("stop-run").hidden = !(run?.owned && isActive(run.status));
   $("copy-config").hidden = !run?.config || run.source === "script";
   const epoch = live?.lastEpoch;
   $("epoch-line").textContent = epoch ? epochText(epoch) : "";

@@ -5,7 +5,7 @@ import { LossChart, RowChart, TimeChart } from "./charts.js";
 import { sharedRange } from "./colours.js";
 import { Heatmap } from "./heatmap.js";
 import { metricOf, rowLabels, rowName } from "./metrics.js";
-import { bands, bandsLegend } from "./thresholds.js";
+import { bands, bandsLegend } from "./bands.js";
 
 const $ = (id) => document.getElementById(id);
 

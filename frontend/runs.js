@@ -4,8 +4,7 @@
 // steals the keyboard focus or the scroll position.
 
 import { deleteRun, listRuns } from "./api.js";
-import { runLabel } from "./live.js";
-import { isFinal } from "./stream.js";
+import { isFinal, runLabel } from "./util.js";
 
 const POLL_MS = 3000;
 const CONFIRM_MS = 5000;

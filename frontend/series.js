@@ -3,7 +3,7 @@
 // first non-finite one, the epoch figures, the pace of training).
 
 import { FIELDS } from "./metrics.js";
-import { ColumnStore, encodePlain } from "./store.js";
+import { ColumnStore, encodePlain } from "./columns.js";
 
 function isNonFinite(value) {
   return value === null || (typeof value === "number" && !Number.isFinite(value));

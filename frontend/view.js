@@ -3,14 +3,14 @@
 // hash. Redraws are coalesced to at most ten a second, however fast the frames arrive.
 
 import * as api from "./api.js";
-import { DrawScheduler } from "./charts.js";
 import { DEFAULT_SCALE, SCALES } from "./colours.js";
-import { LiveRun } from "./live.js";
 import { DEFAULT_FIELD, FIELDS, METRICS } from "./metrics.js";
 import { renderStatus } from "./panel.js";
 import { Plots } from "./plots.js";
 import { updateState } from "./state.js";
 import { renderSummary } from "./summary.js";
+import { DrawScheduler } from "./util.js";
+import { WatchedRun } from "./watched.js";
 import { renderDiagnosis } from "./why.js";
 
 const $ = (id) => document.getElementById(id);
@@ -77,12 +77,12 @@ export class WatchView {
     if ((this.watched?.id ?? null) !== runId) {
       this.watched?.close();
       this.parentOffered = false;
-      this.watched = runId ? new LiveRun(runId, (part) => this.watchedChanged(part)) : null;
+      this.watched = runId ? new WatchedRun(runId, (part) => this.watchedChanged(part)) : null;
     }
     const compare = state.compare && state.compare !== runId ? state.compare : null;
     if ((this.compared?.id ?? null) !== compare) {
       this.compared?.close();
-      this.compared = compare ? new LiveRun(compare, (part) => this.comparedChanged(part)) : null;
+      this.compared = compare ? new WatchedRun(compare, (part) => this.comparedChanged(part)) : null;
       this.showCompare();
     }
     this.renderAll();

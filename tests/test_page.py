@@ -274,7 +274,7 @@ def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
         out.range = sharedRange([[-5.5, -1.2], [-3, 0.4]]);
         out.sci = [scientific(0.00032), scientific(12345), scientific(0.5)];
         // The colour bar's ranges: vanishing relative to this run's output layer.
-        const { bands } = await import('/static/thresholds.js');
+        const { bands } = await import('/static/bands.js');
         const marked = new RunSeries();
         marked.append([0, 1, 2].map((i) => ({ step: i, loss: 1, grad_norms: [1e-5, 1e4, 0.5] })));
         out.bands = bands('grad_norms', marked.store('grad_norms'))
@@ -282,7 +282,7 @@ def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
                          b.to === null ? null : Math.round(b.to * 100) / 100]);
         out.noBands = bands('weight_norms', marked.store('grad_norms'));
         // However fast frames arrive, the plots are redrawn at most ten times a second.
-        const { DrawScheduler } = await import('/static/charts.js');
+        const { DrawScheduler } = await import('/static/util.js');
         const scheduler = new DrawScheduler();
         let draws = 0;
         let requests = 0;
@@ -326,13 +326,13 @@ def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
 
 
 def test_the_colour_bar_marks_use_the_diagnosis_thresholds(page):
-    # One source: the page's module is served from trainer/contract/thresholds.py, as diagnose
-    # uses it.
+    # One source: the page's contract.js is generated from trainer/contract/thresholds.py, as
+    # diagnose uses it.
     from trainer.contract import thresholds as source
 
     page.goto("/")
     thresholds = page.evaluate(
-        "async () => (await import('/static/thresholds.js')).THRESHOLDS")
+        "async () => (await import('/static/bands.js')).THRESHOLDS")
     assert thresholds == {
         "vanishingRatio": source.VANISHING_RATIO,
         "timeVanishingRatio": source.TIME_VANISHING_RATIO,

@@ -4,8 +4,9 @@
 
 import { RunSeries } from "./series.js";
 import { RunStream } from "./stream.js";
+import { runLabel } from "./util.js";
 
-export class LiveRun {
+export class WatchedRun {
   constructor(runId, onChange) {
     this.id = runId;
     this.onChange = onChange;
@@ -79,10 +80,4 @@ export class LiveRun {
   close() {
     this.stream.close();
   }
-}
-
-export function runLabel(run, id) {
-  const name = run?.name || run?.config?.name;
-  const short = String(run?.id || id || "").slice(0, 8);
-  return name ? `${name} · ${short}` : `run ${short}`;
 }
