@@ -1,3 +1,4 @@
+// @ts-check
 // Where a heatmap's colour bar marks the vanishing and exploding ranges: the diagnosis's own
 // thresholds (trainer/contract/thresholds.py, explained in docs/diagnosis.md), which reach the
 // page in the generated contract.js. Vanishing is relative, so its band is drawn from this

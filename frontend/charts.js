@@ -1,3 +1,4 @@
+// @ts-check
 // The line charts: the loss, one layer's metric over steps, and the gradient across the time
 // steps of the newest sample.
 
@@ -8,7 +9,7 @@ import { baseLayout, PLOT_CONFIG } from "./theme.js";
 const LINE_POINTS = 1600; // points per line: min and max of 800 buckets
 const STYLES = [{ color: "#1f5fa8", width: 2 }, { color: "#6b6f76", width: 2, dash: "dot" }];
 
-function lineLayout({ revision, xTitle, yTitle, logY, height, empty, legendY = 1.12 }) {
+function lineLayout({ revision, xTitle, yTitle, logY, height, empty = null, legendY = 1.12 }) {
   const layout = {
     ...baseLayout(),
     datarevision: revision,

@@ -1,3 +1,4 @@
+// @ts-check
 // The columns a heatmap draws: a ColumnStore cut into buckets of equal width in steps (the
 // spacing of the recorded steps times a power of two), at most about one bucket per pixel,
 // each showing the LARGEST value of its steps (a non-finite one wins), so a one-step spike

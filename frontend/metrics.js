@@ -1,3 +1,4 @@
+// @ts-check
 // What the heatmap can show: the Step's per-step lists, in the order its menu offers them,
 // with the words the page uses (METRICS of contract.js, generated from trainer/contract/).
 // `rows` says what a heatmap row is (a layer, or a time step of a sequence model); `marks`

@@ -1,3 +1,4 @@
+// @ts-check
 // A run's recorded steps, kept for drawing: one ColumnStore per per-step list (every per-layer
 // metric, the time-step view, the loss), plus what the text panels need (the newest step, the
 // first non-finite one, the epoch figures, the pace of training).

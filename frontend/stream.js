@@ -1,3 +1,4 @@
+// @ts-check
 // One run's websocket (CONTRACT §5): reconnects with backoff until the run is final, and on
 // every (re)connect the server's snapshot replaces what the page had, so nothing is doubled.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Helpers more than one module of the page needs: what a status means, a run's label, the
 // element lookup inside a component's root, and the scheduler that bounds every plot's
 // redraws to ten a second however fast the frames arrive.

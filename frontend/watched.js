@@ -1,3 +1,4 @@
+// @ts-check
 // What the page knows about one run, kept current by its websocket: the Run object, its
 // steps (a RunSeries), the newest diagnosis and epoch figures. Views read it; `onChange(what)`
 // tells them which part changed ("run", "data", "diagnosis", "epoch", "connection", "gone").

@@ -63,6 +63,7 @@ def render() -> str:
     """contract.js: one frozen `export const` per entry of `contract()`."""
     lines = ["// Generated from trainer/contract/ by trainer/contract/pagecontract.py, and served",
              "// as /static/contract.js: change it there, not here.", "",
+             "/** @template T @param {T} value @returns {Readonly<T>} */",
              "const freeze = (value) => {",
              "  if (value && typeof value === \"object\") Object.values(value).forEach(freeze);",
              "  return Object.freeze(value);",
