@@ -122,3 +122,11 @@ def test_reading_a_step_and_talking_about_it_is_not_a_hand_copy():
     const url = "https://example.org/4404";
     """
     assert hand_copies(source) == []
+
+
+def test_docs_protocol_lists_every_export():
+    text = (ROOT / "docs" / "protocol.md").read_text()
+    table = text[text.index("## The page's copy"):text.index("## Trainer events")]
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    documented = {name for row in rows for name in re.findall(r"`(\w+)`", row)}
+    assert documented == set(pagecontract.contract())
