@@ -35,7 +35,6 @@ export class FormPanel {
       showHelp: /** @type {HTMLInputElement} */ (find("show-help")),
       form: find("run-form"),
       error: find("form-error"),
-      submit: /** @type {HTMLButtonElement} */ (root.querySelector('[data-testid="start-run"]')),
     };
     this.presets = presets;
     this.onStarted = onStarted;
@@ -43,7 +42,8 @@ export class FormPanel {
       onInput: () => this.record() });
     this.base = { ...NO_BASE, flat: this.form.defaults };
     this.written = null; // the hash part this panel wrote last
-    this.submit = this.parts.submit;
+    /** @type {HTMLButtonElement} */
+    this.submit = root.querySelector('[data-testid="start-run"]');
     this.fillPresets();
     this.bind();
   }
