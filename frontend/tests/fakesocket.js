@@ -1,5 +1,7 @@
-// A stand-in for the browser's WebSocket and location, so stream.js and watched.js run under
-// node: each socket the page opens is kept, and a test plays the server's side on it.
+// Stand-ins for the browser's WebSocket, location and timers, so stream.js and watched.js run
+// under node: each socket the page opens is kept, a test plays the server's side on it, and
+// time passes only when the test says so (a small clock of our own, not node's mock timers,
+// whose options changed between the node versions the tests run on).
 
 export class FakeSocket {
   static opened = [];
@@ -28,13 +30,52 @@ export class FakeSocket {
   }
 }
 
-/** Install the fakes on globalThis for one test; returns the list of opened sockets. */
+/** setTimeout and clearTimeout on a clock that moves only by `tick(ms)`. */
+export class FakeClock {
+  constructor() {
+    this.now = 0;
+    this.timers = new Set();
+  }
+
+  setTimeout = (callback, ms = 0) => {
+    const timer = { at: this.now + Math.max(0, ms), callback };
+    this.timers.add(timer);
+    return timer;
+  };
+
+  clearTimeout = (timer) => {
+    this.timers.delete(timer);
+  };
+
+  /** Let `ms` pass, running each timer that falls due, in order. */
+  tick(ms) {
+    const end = this.now + ms;
+    for (;;) {
+      const due = [...this.timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.timers.delete(due);
+      this.now = due.at;
+      due.callback();
+    }
+    this.now = end;
+  }
+}
+
+/**
+ * Install the fakes on globalThis for test `t` (undone after it); returns the list of
+ * sockets the page opens and the clock.
+ */
 export function installFakes(t) {
   FakeSocket.opened = [];
-  const saved = { WebSocket: globalThis.WebSocket, window: globalThis.window };
-  globalThis.WebSocket = FakeSocket;
-  globalThis.window = { location: { protocol: "https:", host: "gradwatch.example" } };
+  const clock = new FakeClock();
+  const names = ["WebSocket", "window", "setTimeout", "clearTimeout"];
+  const saved = Object.fromEntries(names.map((name) => [name, globalThis[name]]));
+  Object.assign(globalThis, {
+    WebSocket: FakeSocket,
+    window: { location: { protocol: "https:", host: "gradwatch.example" } },
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clearTimeout,
+  });
   t.after(() => Object.assign(globalThis, saved));
-  t.mock.timers.enable({ apis: ["setTimeout"] });
-  return FakeSocket.opened;
+  return { sockets: FakeSocket.opened, clock };
 }

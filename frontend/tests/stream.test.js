@@ -6,12 +6,12 @@ import { RunStream, socketUrl } from "../stream.js";
 import { installFakes } from "./fakesocket.js";
 
 function watch(t) {
-  const sockets = installFakes(t);
+  const { sockets, clock } = installFakes(t);
   const events = [];
   const record = (name) => (...args) => events.push([name, ...args]);
   const names = ["snapshot", "metrics", "epoch", "diagnosis", "status", "run", "gone", "connection"];
   const stream = new RunStream("run/1", Object.fromEntries(names.map((n) => [n, record(n)])));
-  return { sockets, events, stream };
+  return { sockets, clock, events, stream };
 }
 
 test("the socket's address follows the page's scheme and host", () => {
@@ -40,48 +40,48 @@ test("frames reach their handlers; unreadable and unknown ones are skipped", (t)
 
 test("a dropped socket of a running run reconnects, waiting longer each time until one opens",
   (t) => {
-    const { sockets, events } = watch(t);
+    const { sockets, clock, events } = watch(t);
     t.mock.method(Math, "random", () => 0.5); // no jitter: waits of 500 ms, 1 s, 2 s...
     sockets[0].send({ type: "snapshot", run: { status: "running" }, history: {} });
     sockets[0].drop(1011);
     assert.deepEqual(events.at(-1), ["connection", "retrying"]);
-    t.mock.timers.tick(499);
+    clock.tick(499);
     assert.equal(sockets.length, 1);
-    t.mock.timers.tick(1);
+    clock.tick(1);
     assert.equal(sockets.length, 2);
     sockets[1].drop(CLOSE_CODES.evicted);
-    t.mock.timers.tick(999);
+    clock.tick(999);
     assert.equal(sockets.length, 2);
-    t.mock.timers.tick(1);
+    clock.tick(1);
     assert.equal(sockets.length, 3);
     sockets[2].open();
     sockets[2].drop(1006);
-    t.mock.timers.tick(500);
+    clock.tick(500);
     assert.equal(sockets.length, 4, "an open socket resets the wait");
   });
 
 test("once the run is final the socket is not reopened", (t) => {
-  const { sockets, events } = watch(t);
+  const { sockets, clock, events } = watch(t);
   sockets[0].send({ type: "run", run: { status: "failed" } });
   sockets[0].drop(1000);
-  t.mock.timers.tick(60_000);
+  clock.tick(60_000);
   assert.equal(sockets.length, 1);
   assert.deepEqual(events.at(-1), ["connection", "closed"]);
 });
 
 test("a run that does not exist is gone, and not asked for again", (t) => {
-  const { sockets, events } = watch(t);
+  const { sockets, clock, events } = watch(t);
   sockets[0].drop(CLOSE_CODES.gone);
-  t.mock.timers.tick(60_000);
+  clock.tick(60_000);
   assert.equal(sockets.length, 1);
   assert.deepEqual(events.map((e) => e[0]), ["gone", "connection"]);
 });
 
 test("close() ends the socket and any pending retry", (t) => {
-  const { sockets, stream } = watch(t);
+  const { sockets, clock, stream } = watch(t);
   sockets[0].drop(1006);
   stream.close();
-  t.mock.timers.tick(60_000);
+  clock.tick(60_000);
   assert.equal(sockets.length, 1);
 });
 

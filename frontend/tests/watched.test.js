@@ -6,7 +6,7 @@ import { WatchedRun } from "../watched.js";
 import { installFakes } from "./fakesocket.js";
 
 test("a watched run follows its socket and says which part changed", (t) => {
-  const sockets = installFakes(t);
+  const { sockets } = installFakes(t);
   const parts = [];
   const live = new WatchedRun("abcdef123456", (part) => parts.push(part));
   assert.equal(live.label, "run abcdef12");
@@ -30,7 +30,7 @@ test("a watched run follows its socket and says which part changed", (t) => {
 });
 
 test("a run that does not exist is gone", (t) => {
-  const sockets = installFakes(t);
+  const { sockets } = installFakes(t);
   const live = new WatchedRun("nope", () => {});
   sockets[0].drop(CLOSE_CODES.gone);
   assert.equal(live.gone, true);
