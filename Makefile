@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+NODE_DEPS := node_modules/.package-lock.json
 
 .PHONY: setup run test bench lint clean docs
 
@@ -24,11 +25,20 @@ test: setup
 bench: setup
 	$(BIN)/python -m benchmarks
 
-lint: setup
+# ruff, then the page: ESLint, and TypeScript's check against the generated contract.js.
+lint: setup $(NODE_DEPS)
 	$(BIN)/ruff check server trainer tests benchmarks
+	mkdir -p build/contract
+	$(BIN)/python -m trainer.contract.pagecontract > build/contract/contract.js
+	npx --no-install eslint frontend eslint.config.js
+	npx --no-install tsc -p tsconfig.json
+
+# The page's lint tools, pinned by package-lock.json (node_modules/ is not in git).
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules build/contract
 
 docs: setup
 	$(BIN)/python tools/update_doc.py docs/remedies.md REMEDIES-TABLE $(BIN)/python -m tools.remedies_table

@@ -1,6 +1,6 @@
 """Heatmap update time in Chromium at 64 layers × 20,000 steps, against a full Plotly.newPlot.
 
-The page's own modules (frontend/series.js, heatmap.js, thresholds.js) run in Debian's
+The page's own modules (frontend/series.js, heatmap.js, bands.js) run in Debian's
 Chromium, served from frontend/ by a small static server; synthetic Step records go straight
 into a RunSeries, as the websocket's metrics frames would. One update is what the page does
 per (coalesced) frame: append a frame of new steps, then redraw the heatmap from the
@@ -20,6 +20,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from trainer.contract import pagecontract
 
 ROOT = Path(__file__).resolve().parents[1]
 FRONTEND = ROOT / "frontend"
@@ -43,7 +45,7 @@ SCRIPT = """async ([layers, steps, frameSteps, updates, rounds]) => {
   const { RunSeries } = await import('/static/series.js');
   const { Heatmap } = await import('/static/heatmap.js');
   const { sharedRange } = await import('/static/colours.js');
-  const { bands } = await import('/static/thresholds.js');
+  const { bands } = await import('/static/bands.js');
   const { rowLabels } = await import('/static/metrics.js');
   // Gradients that shrink towards the input side, with noise and a one-step spike.
   const step = (i) => ({ step: i, epoch: Math.floor(i / 1000), loss: 0.7, t: i / 200,
@@ -109,10 +111,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     plotly: Path
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        if self.path in ("/", "/bench"):
-            body = PAGE.encode()
+        if self.path in ("/", "/bench", "/static/contract.js"):
+            # The page's contract.js is generated, as the server does (server/routes/pages.py).
+            page = self.path != "/static/contract.js"
+            body = (PAGE if page else pagecontract.render()).encode()
             self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", "text/html; charset=utf-8" if page
+                             else "text/javascript; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

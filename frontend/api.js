@@ -1,3 +1,4 @@
+// @ts-check
 // The REST calls the page makes (CONTRACT §4), and the one error type they raise.
 
 export class ApiError extends Error {
@@ -23,6 +24,7 @@ function describe(status, detail, retryAfter) {
 }
 
 async function request(method, path, body) {
+  /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

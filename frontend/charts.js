@@ -1,47 +1,15 @@
-// The line charts (loss, one layer's metric over steps, the gradient across the time steps of
-// the newest sample) and the scheduler that bounds every plot's redraws to ten a second
-// however fast the frames arrive.
+// @ts-check
+// The line charts: the loss, one layer's metric over steps, and the gradient across the time
+// steps of the newest sample.
 
 import { envelope } from "./decimate.js";
 import { metricOf } from "./metrics.js";
 import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
-const MIN_INTERVAL_MS = 100;
 const LINE_POINTS = 1600; // points per line: min and max of 800 buckets
 const STYLES = [{ color: "#1f5fa8", width: 2 }, { color: "#6b6f76", width: 2, dash: "dot" }];
 
-/** Coalesces draw requests: each key's latest function runs at most once per interval. */
-export class DrawScheduler {
-  constructor(interval = MIN_INTERVAL_MS) {
-    this.interval = interval;
-    this.pending = new Map();
-    this.timer = null;
-    this.lastFlush = -Infinity;
-  }
-
-  request(key, draw) {
-    this.pending.set(key, draw);
-    if (this.timer !== null) return;
-    const wait = Math.max(0, this.lastFlush + this.interval - performance.now());
-    this.timer = setTimeout(() => this.flush(), wait);
-  }
-
-  flush() {
-    this.timer = null;
-    this.lastFlush = performance.now();
-    const draws = [...this.pending.values()];
-    this.pending.clear();
-    for (const draw of draws) {
-      try {
-        draw();
-      } catch (err) {
-        console.warn("GradWatch: a plot could not be drawn", err);
-      }
-    }
-  }
-}
-
-function lineLayout({ revision, xTitle, yTitle, logY, height, empty, legendY = 1.12 }) {
+function lineLayout({ revision, xTitle, yTitle, logY, height, empty = null, legendY = 1.12 }) {
   const layout = {
     ...baseLayout(),
     datarevision: revision,

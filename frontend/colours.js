@@ -1,3 +1,4 @@
+// @ts-check
 // The heatmaps' colour: colour-blind-safe scales (both perceptually uniform, dark = small),
 // a shared range in whole powers of ten, and colour-bar ticks written as powers of ten.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The columns a heatmap draws: a ColumnStore cut into buckets of equal width in steps (the
 // spacing of the recorded steps times a power of two), at most about one bucket per pixel,
 // each showing the LARGEST value of its steps (a non-finite one wins), so a one-step spike
@@ -6,7 +7,7 @@
 // whole grid is rebuilt only when the store merges columns or the zoomed range changes, and
 // neighbouring columns are merged when the bucket width doubles.
 
-import { mergeMax } from "./store.js";
+import { mergeMax } from "./columns.js";
 
 const EMPTY = -Infinity; // a bucket without steps: a gap in the heatmap, and max's identity
 

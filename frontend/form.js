@@ -1,3 +1,4 @@
+// @ts-check
 // The run form, built from RunConfig's JSON schema: every field, its choices, default, limits
 // and help text come from there, so nothing is repeated here. A field that the other choices
 // make irrelevant (`x-applies-when`) is greyed out and sends its default; fields that differ

@@ -1,3 +1,4 @@
+// @ts-check
 // The "New run" panel: the schema-built form, its presets, and its base. The base is what the
 // form started from (the defaults, a preset, or a run's config); the URL hash holds the base
 // and only the fields changed from it. With a run as the base, starting makes a child run of
@@ -5,11 +6,10 @@
 
 import * as api from "./api.js";
 import { RunForm } from "./form.js";
-import { runLabel } from "./live.js";
 import { changedFrom, parseFieldText, unflatten } from "./schema.js";
 import { formatHash, readState, updateState } from "./state.js";
+import { runLabel, within } from "./util.js";
 
-const $ = (id) => document.getElementById(id);
 const NO_BASE = { kind: "defaults", id: null, label: "", flat: null };
 
 /** A restart's name: "<parent's name> → <what changed>", within the schema's length limit. */
@@ -19,21 +19,37 @@ export function childName(parentName, change, maxLength = 100) {
 }
 
 export class FormPanel {
-  /** `onStarted(run, parentId)` after a run was created (parentId null for a fresh run). */
-  constructor({ schema, presets, onStarted }) {
+  /**
+   * The panel inside `root`; `onStarted(run, parentId)` after a run was created (parentId
+   * null for a fresh run).
+   */
+  constructor({ root, schema, presets, onStarted }) {
+    const find = within(root);
+    this.parts = {
+      preset: /** @type {HTMLSelectElement} */ (find("preset")),
+      lookFor: find("look-for"),
+      base: find("form-base"),
+      baseText: find("form-base-text"),
+      detach: find("form-detach"),
+      reset: find("reset-form"),
+      showHelp: /** @type {HTMLInputElement} */ (find("show-help")),
+      form: find("run-form"),
+      error: find("form-error"),
+    };
     this.presets = presets;
     this.onStarted = onStarted;
-    this.form = new RunForm({ root: $("form-fields"), errorBox: $("form-error"), schema,
+    this.form = new RunForm({ root: find("form-fields"), errorBox: this.parts.error, schema,
       onInput: () => this.record() });
     this.base = { ...NO_BASE, flat: this.form.defaults };
     this.written = null; // the hash part this panel wrote last
-    this.submit = document.querySelector('[data-testid="start-run"]');
+    /** @type {HTMLButtonElement} */
+    this.submit = root.querySelector('[data-testid="start-run"]');
     this.fillPresets();
     this.bind();
   }
 
   fillPresets() {
-    const select = $("preset");
+    const select = this.parts.preset;
     for (const preset of this.presets) {
       const option = document.createElement("option");
       option.value = preset.id;
@@ -43,27 +59,28 @@ export class FormPanel {
   }
 
   bind() {
-    $("preset").addEventListener("change", () => {
-      const preset = this.presets.find((p) => p.id === $("preset").value);
+    const { preset: select, reset, detach, showHelp, form } = this.parts;
+    select.addEventListener("change", () => {
+      const preset = this.presets.find((p) => p.id === select.value);
       this.setBase(preset ? { kind: "preset", id: preset.id, label: preset.title,
         config: preset.config } : null);
       this.record();
     });
-    $("reset-form").addEventListener("click", () => {
+    reset.addEventListener("click", () => {
       this.setBase(null);
       this.record();
     });
-    $("form-detach").addEventListener("click", () => {
+    detach.addEventListener("click", () => {
       // Keep what the form holds, but as a run of its own: compared with the defaults now.
       const values = this.form.values();
       this.setBase(null);
       this.form.set(values);
       this.record();
     });
-    $("show-help").addEventListener("change", (event) => {
-      $("run-form").classList.toggle("show-help", event.target.checked);
+    showHelp.addEventListener("change", () => {
+      form.classList.toggle("show-help", showHelp.checked);
     });
-    $("run-form").addEventListener("submit", (event) => {
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.start();
     });
@@ -76,12 +93,13 @@ export class FormPanel {
     this.form.base = this.base.flat;
     this.form.refresh();
     const preset = base?.kind === "preset" ? this.presets.find((p) => p.id === base.id) : null;
-    $("preset").value = preset ? preset.id : "";
-    $("look-for").textContent = preset ? `What to look for: ${preset.look_for}` : "";
-    $("look-for").hidden = !preset;
+    const { preset: select, lookFor, base: baseBox, baseText } = this.parts;
+    select.value = preset ? preset.id : "";
+    lookFor.textContent = preset ? `What to look for: ${preset.look_for}` : "";
+    lookFor.hidden = !preset;
     const fromRun = base?.kind === "run";
-    $("form-base").hidden = !fromRun;
-    $("form-base-text").textContent = fromRun ? `These are the settings of ${base.label}. `
+    baseBox.hidden = !fromRun;
+    baseText.textContent = fromRun ? `These are the settings of ${base.label}. `
       + "Change a remedy and start: the new run is a restart of it, linked to it in the runs "
       + "list and compared with it." : "";
     this.submit.textContent = fromRun ? "Restart with these changes" : "Start run";
@@ -150,8 +168,8 @@ export class FormPanel {
   }
 
   showError(message) {
-    $("form-error").textContent = message;
-    $("form-error").hidden = !message;
+    this.parts.error.textContent = message;
+    this.parts.error.hidden = !message;
   }
 
   async start() {

@@ -1,3 +1,4 @@
+// @ts-check
 // One heatmap (rows: layers with the input side at the bottom, or time steps; columns: steps)
 // of log10 values on a given colour range, with the vanishing and exploding ranges marked
 // beside its colour bar. Redraws are Plotly.react on the DisplayGrid's arrays: a frame never
@@ -26,7 +27,11 @@ export function describeCell(grid, row, column) {
 }
 
 export class Heatmap {
-  /** `onRowClick(row)` when a row is clicked; `onZoom(range or null)` when the x axis zooms. */
+  /**
+   * `onRowClick(row)` when a row is clicked; `onZoom(range or null)` when the x axis zooms.
+   * @param {HTMLElement} element
+   * @param {{onRowClick?: (row: number) => void, onZoom?: (range: number[] | null) => void}} [on]
+   */
   constructor(element, { onRowClick = () => {}, onZoom = () => {} } = {}) {
     this.element = element;
     this.onRowClick = onRowClick;
@@ -51,7 +56,7 @@ export class Heatmap {
   /**
    * Draw `field` from `store` (a ColumnStore, or null while there is nothing to draw).
    * `labels` are the row labels, `layers` the run's layers (for the tooltip), `zrange` the
-   * shared [zmin, zmax], `scale` a key of SCALES, `bands` from thresholds.js. Returns
+   * shared [zmin, zmax], `scale` a key of SCALES, `bands` from bands.js. Returns
    * Plotly's promise of the drawn figure.
    */
   draw({ store, field, labels, layers, zrange, scale, bands = [], emptyText, zoom = null }) {

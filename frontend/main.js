@@ -1,3 +1,4 @@
+// @ts-check
 // Boot: build the form from the schema, start the runs list, and let the URL hash decide which
 // run is watched, which one it is compared with, how they are shown and what the form holds.
 
@@ -6,10 +7,13 @@ import { childName, FormPanel } from "./formpanel.js";
 import { RunsList } from "./runs.js";
 import { readState, updateState, watchState } from "./state.js";
 import { setUpLargeText } from "./theme.js";
+import { within } from "./util.js";
 import { WatchView } from "./view.js";
 import { copyText, firstSuggestion } from "./why.js";
 
-const $ = (id) => document.getElementById(id);
+// The boot is the one module that knows the whole page; each component gets its root.
+const $ = within(document);
+const applyButton = () => /** @type {HTMLButtonElement} */ ($("apply-suggestion"));
 
 function showActionError(message) {
   $("action-error").textContent = message || "";
@@ -21,7 +25,7 @@ async function applySuggestion(view, runs, suggestion, formReady) {
   const live = view.watched;
   if (!live || !suggestion) return;
   showActionError("");
-  $("apply-suggestion").disabled = true;
+  applyButton().disabled = true;
   try {
     const limit = (await formReady)?.nameLimit;
     const name = childName(live.run?.name || live.run?.config?.name, suggestion.label, limit);
@@ -30,14 +34,14 @@ async function applySuggestion(view, runs, suggestion, formReady) {
     runs.refresh();
   } catch (err) {
     showActionError(`Could not restart the run: ${err.message}`);
-    $("apply-suggestion").disabled = false;
+    applyButton().disabled = false;
   }
 }
 
 async function setUpForm(runs) {
   const [schema, presets] = await Promise.all([api.getSchema(), api.getPresets()]);
   const panel = new FormPanel({
-    schema, presets,
+    root: $("new-run"), schema, presets,
     onStarted: (run, parentId) => {
       updateState({ run: run.id, compare: parentId, row: null, zoom: null });
       runs.refresh();
@@ -76,7 +80,8 @@ function setUpActions(view, runs, formReady) {
 
 /** The callback line for a user's own fit, with this visitor's token (the run is theirs). */
 async function showSnippet() {
-  if (!$("script-help").open || $("script-snippet").textContent) return;
+  if (!(/** @type {HTMLDetailsElement} */ ($("script-help")).open)
+      || $("script-snippet").textContent) return;
   try {
     const { token } = await api.getToken();
     $("script-snippet").textContent = "from gradwatch import GradWatchCallback\n\n"
@@ -89,12 +94,13 @@ async function showSnippet() {
 }
 
 function boot() {
-  if (!window.Plotly) {
+  if (typeof Plotly === "undefined") {
     $("run-status").textContent = "Plotly did not load from /static/plotly.min.js; the plots cannot be drawn.";
     return;
   }
   let runs = null;
   const view = new WatchView({
+    root: $("watch"),
     // A restarted run is compared with its parent unless the user chose otherwise.
     onParentKnown: (parentId) => {
       if (!readState().compare) updateState({ compare: parentId });
@@ -105,6 +111,7 @@ function boot() {
   runs = new RunsList({
     root: $("runs-list"),
     errorBox: $("runs-error"),
+    filters: [...document.querySelectorAll('input[name="runs-filter"]')],
     onWatch: (id) => updateState({ run: id, compare: null, row: null, zoom: null }),
     onCompare: (id) => updateState({ compare: id }),
     onFilter: (filter) => updateState({ runs: filter === "mine" ? "mine" : null }),

@@ -1,30 +1,14 @@
-// What the heatmap can show: the per-layer lists of a Step (trainer/contract/protocol.py LAYER_FIELDS)
-// and the time-step view of sequence models (SEQUENCE_FIELDS), with the words the page uses.
-// `rows` says what a heatmap row is; `marks` which diagnosis thresholds apply (thresholds.js).
+// @ts-check
+// What the heatmap can show: the Step's per-step lists, in the order its menu offers them,
+// with the words the page uses (METRICS of contract.js, generated from trainer/contract/).
+// `rows` says what a heatmap row is (a layer, or a time step of a sequence model); `marks`
+// which of the diagnosis's thresholds its colour bar marks (bands.js).
 
-export const METRICS = {
-  grad_norms: {
-    label: "gradient norm ‖∂L/∂W‖", short: "‖∂L/∂W‖", rows: "layer", marks: "layers",
-  },
-  clipped_grad_norms: {
-    label: "gradient norm after clipping", short: "clipped ‖∂L/∂W‖", rows: "layer",
-    marks: "layers",
-  },
-  weight_norms: { label: "weight norm ‖W‖", short: "‖W‖", rows: "layer", marks: null },
-  update_ratios: {
-    label: "update ratio ‖ΔW‖ / ‖W‖", short: "‖ΔW‖/‖W‖", rows: "layer", marks: null,
-  },
-  output_grad_norms: {
-    label: "output-gradient norm ‖∂L/∂h‖", short: "‖∂L/∂h‖", rows: "layer", marks: null,
-  },
-  time_grad_norms: {
-    label: "gradient across time ‖∂L/∂xₜ‖ (RNN)", short: "‖∂L/∂xₜ‖", rows: "time",
-    marks: "time",
-  },
-};
+import { DEFAULT_METRIC, METRICS } from "./contract.js";
 
+export { METRICS };
 export const FIELDS = Object.keys(METRICS);
-export const DEFAULT_FIELD = "grad_norms";
+export const DEFAULT_FIELD = DEFAULT_METRIC;
 
 export const metricOf = (field) => METRICS[field] || { label: field, short: field, rows: "layer" };
 

@@ -1,9 +1,9 @@
+// @ts-check
 // The watched run's status text: title, status with queue position or progress and time
 // left, error, the epoch figures, and which of its buttons apply.
 
-import { isFinal } from "./stream.js";
-
-const $ = (id) => document.getElementById(id);
+import { EPOCH_FIELDS } from "./contract.js";
+import { isActive, isFinal, within } from "./util.js";
 
 /** Steps done: the newest step seen + 1, or what the Run object says. */
 function stepsDone(live) {
@@ -47,43 +47,59 @@ export function timeLeftText(live) {
   return `about ${Math.round(seconds / 60)} min left`;
 }
 
-function renderProgress(live) {
-  const bar = $("run-progress");
-  const run = live?.run;
-  const total = run?.progress?.total_steps;
-  const running = Boolean(run && run.status === "running" && total);
-  bar.hidden = !running;
-  $("run-eta").textContent = running ? timeLeftText(live) : "";
-  if (!running) return;
-  const done = Math.min(stepsDone(live), total);
-  bar.max = total;
-  bar.value = done;
-  bar.setAttribute("aria-label", `step ${done} of ${total}`);
-}
-
 function epochText(epoch) {
   const parts = [`after epoch ${epoch.epoch + 1}:`];
-  for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"]) {
+  for (const key of EPOCH_FIELDS) {
     const value = epoch[key];
     if (typeof value === "number") parts.push(`${key.replace("_", " ")} ${value.toPrecision(3)}`);
   }
   return parts.join(" ");
 }
 
-export function renderStatus(live) {
-  $("run-status").textContent = statusText(live);
-  // Screen readers hear each change of status once, not every step of the progress.
-  const announce = $("status-announce");
-  const said = live?.run ? `${live.label}: ${live.run.status}` : "";
-  if (announce.textContent !== said) announce.textContent = said;
-  renderProgress(live);
-  const run = live?.run;
-  $("watch-title").textContent = live ? live.label : "No run watched yet";
-  const error = $("run-error");
-  error.textContent = run?.error ? run.error : "";
-  error.hidden = !run?.error;
-  $("stop-run").hidden = !(run?.owned && (run.status === "queued" || run.status === "running"));
-  $("copy-config").hidden = !run?.config || run.source === "script";
-  const epoch = live?.lastEpoch;
-  $("epoch-line").textContent = epoch ? epochText(epoch) : "";
+/** The status part of the watch panel, inside `root`: title, status line, progress, errors. */
+export class StatusPanel {
+  /** @param {ParentNode} root */
+  constructor(root) {
+    const find = within(root);
+    this.title = find("watch-title");
+    this.status = find("run-status");
+    this.announce = find("status-announce");
+    this.progress = /** @type {HTMLProgressElement} */ (find("run-progress"));
+    this.eta = find("run-eta");
+    this.error = find("run-error");
+    this.stop = find("stop-run");
+    this.copyConfig = find("copy-config");
+    this.epoch = find("epoch-line");
+  }
+
+  /** Show `live` (a WatchedRun, or null when no run is watched). */
+  render(live) {
+    this.status.textContent = statusText(live);
+    // Screen readers hear each change of status once, not every step of the progress.
+    const said = live?.run ? `${live.label}: ${live.run.status}` : "";
+    if (this.announce.textContent !== said) this.announce.textContent = said;
+    this.renderProgress(live);
+    const run = live?.run;
+    this.title.textContent = live ? live.label : "No run watched yet";
+    this.error.textContent = run?.error ? run.error : "";
+    this.error.hidden = !run?.error;
+    this.stop.hidden = !(run?.owned && isActive(run.status));
+    this.copyConfig.hidden = !run?.config || run.source === "script";
+    const epoch = live?.lastEpoch;
+    this.epoch.textContent = epoch ? epochText(epoch) : "";
+  }
+
+  renderProgress(live) {
+    const bar = this.progress;
+    const run = live?.run;
+    const total = run?.progress?.total_steps;
+    const running = Boolean(run && run.status === "running" && total);
+    bar.hidden = !running;
+    this.eta.textContent = running ? timeLeftText(live) : "";
+    if (!running) return;
+    const done = Math.min(stepsDone(live), total);
+    bar.max = total;
+    bar.value = done;
+    bar.setAttribute("aria-label", `step ${done} of ${total}`);
+  }
 }

@@ -1,13 +1,13 @@
+// @ts-check
 // Every plot of the watch panel, drawn from the watched and the compared run: the two
 // heatmaps on one shared colour range, the opened row's chart, the loss and the time chart.
 
+import { bands, bandsLegend } from "./bands.js";
 import { LossChart, RowChart, TimeChart } from "./charts.js";
 import { sharedRange } from "./colours.js";
 import { Heatmap } from "./heatmap.js";
 import { metricOf, rowLabels, rowName } from "./metrics.js";
-import { bands, bandsLegend } from "./thresholds.js";
-
-const $ = (id) => document.getElementById(id);
+import { within } from "./util.js";
 
 function emptyText(live, field) {
   if (!live) return "Start a run or pick one from the list.";
@@ -30,30 +30,41 @@ function emptyText(live, field) {
 const entry = (live) => (live ? { label: live.label, series: live.series } : null);
 
 export class Plots {
-  /** `onRow(row)` when a heatmap row is clicked, `onZoom(range)` when a heatmap zooms. */
-  constructor({ onRow, onZoom }) {
+  /**
+   * The plots inside `root` (the watch panel); `onRow(row)` when a heatmap row is clicked,
+   * `onZoom(range)` when a heatmap zooms.
+   */
+  constructor({ root, onRow, onZoom }) {
+    const find = within(root);
     this.heatmaps = [
-      new Heatmap($("heatmap"), { onRowClick: onRow, onZoom }),
-      new Heatmap($("compare-heatmap"), { onRowClick: onRow, onZoom }),
+      new Heatmap(find("heatmap"), { onRowClick: onRow, onZoom }),
+      new Heatmap(find("compare-heatmap"), { onRowClick: onRow, onZoom }),
     ];
-    this.loss = new LossChart($("loss-chart"));
-    this.rowChart = new RowChart($("row-chart"));
-    this.time = new TimeChart($("time-chart"));
-    this.followSize();
+    this.loss = new LossChart(find("loss-chart"));
+    this.rowChart = new RowChart(find("row-chart"));
+    this.time = new TimeChart(find("time-chart"));
+    this.legend = find("bands-legend");
+    this.timeSection = find("time-section");
+    this.rowSection = find("row-section");
+    this.rowSelect = /** @type {HTMLSelectElement} */ (find("row-select"));
+    this.rowTitle = find("row-title");
+    this.followSize([this.heatmaps[0].element, this.heatmaps[1].element, this.loss.element,
+      this.rowChart.element, this.time.element]);
   }
 
   /** Plotly follows the window's size; this follows each plot's own (layout, large text). */
-  followSize() {
+  followSize(elements) {
     const sizes = new WeakMap();
     let frame = null;
     const changed = new Set();
     const observer = new ResizeObserver((entries) => {
-      for (const entry of entries) {
-        const { width, height } = entry.contentRect;
-        const before = sizes.get(entry.target);
-        sizes.set(entry.target, `${width}x${height}`);
-        if (before && before !== `${width}x${height}` && entry.target._fullLayout) {
-          changed.add(entry.target);
+      for (const resized of entries) {
+        const { width, height } = resized.contentRect;
+        const before = sizes.get(resized.target);
+        sizes.set(resized.target, `${width}x${height}`);
+        if (before && before !== `${width}x${height}`
+            && /** @type {HTMLElement} */ (resized.target)._fullLayout) {
+          changed.add(resized.target);
         }
       }
       if (changed.size && frame === null) {
@@ -64,9 +75,7 @@ export class Plots {
         });
       }
     });
-    for (const id of ["heatmap", "compare-heatmap", "loss-chart", "row-chart", "time-chart"]) {
-      observer.observe($(id));
-    }
+    for (const element of elements) observer.observe(element);
   }
 
   /** Draw everything for `runs` ([watched, compared], either may be null) and `view`. */
@@ -85,19 +94,19 @@ export class Plots {
         emptyText: emptyText(live, field),
       });
     });
-    $("bands-legend").textContent = bandsLegend(field);
+    this.legend.textContent = bandsLegend(field);
     this.loss.logScale = logLoss;
     this.loss.draw(runs.map(entry));
     this.drawRow(runs, field, row, stores);
     const hasTime = runs.some((live) => TimeChart.has(entry(live)));
-    $("time-section").hidden = !hasTime;
+    this.timeSection.hidden = !hasTime;
     if (hasTime) this.time.draw(runs.map(entry));
   }
 
   drawRow(runs, field, row, stores) {
-    const section = $("row-section");
+    const section = this.rowSection;
     const count = stores[0]?.rows || 0;
-    const select = $("row-select");
+    const select = this.rowSelect;
     const labels = rowLabels(field, runs[0]?.run?.layers, count);
     const wanted = labels.join("\n");
     if (select.dataset.labels !== wanted) {
@@ -108,7 +117,7 @@ export class Plots {
     if (section.hidden) return;
     select.value = String(row);
     const names = runs.map((live, i) => rowName(field, live?.run?.layers, row, stores[i]?.rows || 0));
-    $("row-title").textContent = `${names[0]}: ${metricOf(field).label} over the steps`;
+    this.rowTitle.textContent = `${names[0]}: ${metricOf(field).label} over the steps`;
     this.rowChart.draw({ runs: runs.map(entry), field, row, names });
   }
 

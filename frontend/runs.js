@@ -1,11 +1,11 @@
+// @ts-check
 // The list of runs, newest first, refreshed by polling: status badges, progress, the parent a
 // restart came from (a link to watch it), a "mine / everyone's" filter (Run.owned) and delete
 // for one's own finished runs. Items are updated in place (keyed by run id) so a poll never
 // steals the keyboard focus or the scroll position.
 
 import { deleteRun, listRuns } from "./api.js";
-import { runLabel } from "./live.js";
-import { isFinal } from "./stream.js";
+import { isFinal, runLabel } from "./util.js";
 
 const POLL_MS = 3000;
 const CONFIRM_MS = 5000;
@@ -44,18 +44,28 @@ function button(className, text, onClick) {
 
 export class RunsList {
   /**
-   * `onWatch(id)`, `onCompare(id or null)` when the user picks a run, `onFilter(filter)` when
-   * the filter changes, `onDeleted(id)` after a delete, `onList(runs)` after every poll.
+   * The list in `root`, its errors in `errorBox`, its "mine / everyone's" radio buttons
+   * `filters`. `onWatch(id)`, `onCompare(id or null)` when the user picks a run,
+   * `onFilter(filter)` when the filter changes, `onDeleted(id)` after a delete, `onList(runs)`
+   * after every poll.
    */
-  constructor({ root, errorBox, onWatch, onCompare, onFilter, onDeleted, onList }) {
-    Object.assign(this, { root, errorBox, onWatch, onCompare, onFilter, onDeleted, onList });
+  constructor({ root, errorBox, filters, onWatch, onCompare, onFilter, onDeleted, onList }) {
+    this.root = root;
+    this.errorBox = errorBox;
+    /** @type {HTMLInputElement[]} */
+    this.filters = filters;
+    this.onWatch = onWatch;
+    this.onCompare = onCompare;
+    this.onFilter = onFilter;
+    this.onDeleted = onDeleted;
+    this.onList = onList;
     this.items = new Map();
     this.runs = [];
     this.watched = null;
     this.compared = null;
     this.filter = "all";
     this.timer = null;
-    for (const radio of document.querySelectorAll('input[name="runs-filter"]')) {
+    for (const radio of this.filters) {
       radio.addEventListener("change", () => this.onFilter(radio.value));
     }
   }
@@ -83,7 +93,7 @@ export class RunsList {
     this.watched = watched;
     this.compared = compared;
     this.filter = filter === "mine" ? "mine" : "all";
-    for (const radio of document.querySelectorAll('input[name="runs-filter"]')) {
+    for (const radio of this.filters) {
       radio.checked = radio.value === this.filter;
     }
     for (const [id, item] of this.items) this.markItem(id, item);

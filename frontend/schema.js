@@ -1,3 +1,4 @@
+// @ts-check
 // Reading RunConfig's JSON schema (GET /api/schema): the fields, their kinds, choices, limits,
 // help, and when a field applies (`x-applies-when`). Nothing here repeats the schema's content.
 

@@ -1,9 +1,10 @@
+// @ts-check
 // A run's recorded steps, kept for drawing: one ColumnStore per per-step list (every per-layer
 // metric, the time-step view, the loss), plus what the text panels need (the newest step, the
 // first non-finite one, the epoch figures, the pace of training).
 
 import { FIELDS } from "./metrics.js";
-import { ColumnStore, encodePlain } from "./store.js";
+import { ColumnStore, encodePlain } from "./columns.js";
 
 function isNonFinite(value) {
   return value === null || (typeof value === "number" && !Number.isFinite(value));

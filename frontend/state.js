@@ -1,3 +1,4 @@
+// @ts-check
 // The view's state lives in the URL hash, so a reload, a bookmark or a link sent to a
 // classmate restores exactly what was on screen: the watched and compared runs, the heatmap's
 // metric and colours, the opened row chart, the loss axis, the runs-list filter, and the form

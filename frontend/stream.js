@@ -1,12 +1,12 @@
+// @ts-check
 // One run's websocket (CONTRACT §5): reconnects with backoff until the run is final, and on
 // every (re)connect the server's snapshot replaces what the page had, so nothing is doubled.
 
-const FINAL = new Set(["completed", "stopped", "failed", "diverged"]);
-const NOT_FOUND = 4404;
+import { CLOSE_CODES } from "./contract.js";
+import { isFinal } from "./util.js";
+
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
-
-export const isFinal = (status) => FINAL.has(status);
 
 export function socketUrl(runId, loc = window.location) {
   const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
@@ -85,7 +85,7 @@ export class RunStream {
   closedBy(code) {
     this.socket = null;
     if (this.closed) return;
-    if (code === NOT_FOUND) {
+    if (code === CLOSE_CODES.gone) {
       this.closed = true;
       this.emit("gone");
       this.emit("connection", "closed");

@@ -1,3 +1,4 @@
+// @ts-check
 // What every plot shares: fonts that follow the page's text size (large-font mode for a
 // projector), transparent paper, the mode bar without lasso tools, and the large-font switch.
 

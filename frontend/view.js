@@ -1,19 +1,18 @@
+// @ts-check
 // The watch panel: the watched run and the one it is compared with (their live data), and the
 // view's choices (metric, colours, opened row, zoom, loss axis), all of which come from the URL
 // hash. Redraws are coalesced to at most ten a second, however fast the frames arrive.
 
 import * as api from "./api.js";
-import { DrawScheduler } from "./charts.js";
 import { DEFAULT_SCALE, SCALES } from "./colours.js";
-import { LiveRun } from "./live.js";
 import { DEFAULT_FIELD, FIELDS, METRICS } from "./metrics.js";
-import { renderStatus } from "./panel.js";
+import { StatusPanel } from "./panel.js";
 import { Plots } from "./plots.js";
 import { updateState } from "./state.js";
 import { renderSummary } from "./summary.js";
+import { DrawScheduler, within } from "./util.js";
+import { WatchedRun } from "./watched.js";
 import { renderDiagnosis } from "./why.js";
-
-const $ = (id) => document.getElementById(id);
 
 function fillSelect(select, entries) {
   const wanted = entries.map(([value]) => value).join();
@@ -25,11 +24,33 @@ function fillSelect(select, entries) {
 
 export class WatchView {
   /**
-   * `onParentKnown(parentId)` once per watched run that has a parent; `onRunUpdate(run)`
-   * whenever the watched run's socket changes what is known about it; `onApply(suggestion)`
-   * when a suggestion is to be applied.
+   * The watch panel inside `root`. `onParentKnown(parentId)` once per watched run that has a
+   * parent; `onRunUpdate(run)` whenever the watched run's socket changes what is known about
+   * it; `onApply(suggestion)` when a suggestion is to be applied.
    */
-  constructor({ onParentKnown, onRunUpdate, onApply }) {
+  constructor({ root, onParentKnown, onRunUpdate, onApply }) {
+    const find = within(root);
+    this.controls = {
+      metric: /** @type {HTMLSelectElement} */ (find("metric")),
+      scale: /** @type {HTMLSelectElement} */ (find("scale")),
+      lossLog: /** @type {HTMLInputElement} */ (find("loss-log")),
+      rowSelect: /** @type {HTMLSelectElement} */ (find("row-select")),
+      rowClose: find("row-close"),
+      downloadPng: find("download-png"),
+      downloads: {
+        csv: /** @type {HTMLAnchorElement} */ (find("download-csv")),
+        json: /** @type {HTMLAnchorElement} */ (find("download-json")),
+      },
+    };
+    this.compareParts = {
+      heatmap: find("compare-heatmap"),
+      empty: find("compare-empty"),
+      clear: find("clear-compare"),
+      caption: find("compare-caption"),
+    };
+    this.heatmapCaption = find("heatmap-caption");
+    this.heatmapBox = /** @type {HTMLElement} */ (root.querySelector(".heatmaps"));
+    this.status = new StatusPanel(root);
     this.onParentKnown = onParentKnown;
     this.onRunUpdate = onRunUpdate;
     this.onApply = onApply;
@@ -41,6 +62,7 @@ export class WatchView {
     this.parentOffered = false;
     this.scheduler = new DrawScheduler();
     this.plots = new Plots({
+      root,
       onRow: (row) => updateState({ row }),
       onZoom: (zoom) => updateState({ zoom }),
     });
@@ -50,15 +72,14 @@ export class WatchView {
   }
 
   bind() {
-    fillSelect($("scale"), Object.entries(SCALES).map(([key, s]) => [key, s.label]));
-    $("metric").addEventListener("change",
-      () => updateState({ metric: $("metric").value, row: null }));
-    $("scale").addEventListener("change", () => updateState({ scale: $("scale").value }));
-    $("loss-log").addEventListener("change", (e) => updateState({ log: e.target.checked }));
-    $("row-select").addEventListener("change",
-      () => updateState({ row: Number($("row-select").value) }));
-    $("row-close").addEventListener("click", () => updateState({ row: null }));
-    $("download-png").addEventListener("click", () => this.downloadPng());
+    const { metric, scale, lossLog, rowSelect, rowClose, downloadPng } = this.controls;
+    fillSelect(scale, Object.entries(SCALES).map(([key, s]) => [key, s.label]));
+    metric.addEventListener("change", () => updateState({ metric: metric.value, row: null }));
+    scale.addEventListener("change", () => updateState({ scale: scale.value }));
+    lossLog.addEventListener("change", () => updateState({ log: lossLog.checked }));
+    rowSelect.addEventListener("change", () => updateState({ row: Number(rowSelect.value) }));
+    rowClose.addEventListener("click", () => updateState({ row: null }));
+    downloadPng.addEventListener("click", () => this.downloadPng());
     window.addEventListener("resize", () => this.requestPlots());
   }
 
@@ -71,18 +92,18 @@ export class WatchView {
       logLoss: Boolean(state.log),
       zoom: state.zoom,
     };
-    $("scale").value = this.view.scale;
-    $("loss-log").checked = this.view.logLoss;
+    this.controls.scale.value = this.view.scale;
+    this.controls.lossLog.checked = this.view.logLoss;
     const runId = state.run;
     if ((this.watched?.id ?? null) !== runId) {
       this.watched?.close();
       this.parentOffered = false;
-      this.watched = runId ? new LiveRun(runId, (part) => this.watchedChanged(part)) : null;
+      this.watched = runId ? new WatchedRun(runId, (part) => this.watchedChanged(part)) : null;
     }
     const compare = state.compare && state.compare !== runId ? state.compare : null;
     if ((this.compared?.id ?? null) !== compare) {
       this.compared?.close();
-      this.compared = compare ? new LiveRun(compare, (part) => this.comparedChanged(part)) : null;
+      this.compared = compare ? new WatchedRun(compare, (part) => this.comparedChanged(part)) : null;
       this.showCompare();
     }
     this.renderAll();
@@ -129,7 +150,7 @@ export class WatchView {
   }
 
   renderWatchedStatus() {
-    renderStatus(this.watched);
+    this.status.render(this.watched);
     this.renderDownloads();
     const live = this.watched;
     if (!live?.run) return;
@@ -141,15 +162,14 @@ export class WatchView {
 
   renderDownloads() {
     const id = this.watched?.run ? this.watched.id : null;
-    for (const format of ["csv", "json"]) {
-      const link = $(`download-${format}`);
+    for (const [format, link] of Object.entries(this.controls.downloads)) {
       link.hidden = !id;
       if (id) {
         link.href = api.metricsUrl(id, format);
         link.download = `gradwatch-${id}.${format}`;
       }
     }
-    $("download-png").hidden = !(id && this.watched.series.count);
+    this.controls.downloadPng.hidden = !(id && this.watched.series.count);
   }
 
   async downloadPng() {
@@ -165,12 +185,12 @@ export class WatchView {
 
   showCompare() {
     const has = Boolean(this.compared);
-    $("compare-heatmap").hidden = !has;
-    $("compare-empty").hidden = has;
-    $("clear-compare").hidden = !has;
-    $("compare-caption").textContent = has
+    this.compareParts.heatmap.hidden = !has;
+    this.compareParts.empty.hidden = has;
+    this.compareParts.clear.hidden = !has;
+    this.compareParts.caption.textContent = has
       ? `Compared with ${this.compared.label}` : "Compare with: none";
-    const box = document.querySelector(".heatmaps");
+    const box = this.heatmapBox;
     if (box.classList.contains("has-compare") !== has) {
       box.classList.toggle("has-compare", has);
       this.plots.resize();
@@ -178,7 +198,7 @@ export class WatchView {
   }
 
   renderAll() {
-    renderStatus(this.watched);
+    this.status.render(this.watched);
     this.renderDownloads();
     renderDiagnosis(this.watched, this.onApply);
     this.requestPlots();
@@ -193,14 +213,16 @@ export class WatchView {
     for (const live of [this.watched, this.compared]) {
       for (const field of live?.series.present || []) present.add(field);
     }
-    fillSelect($("metric"), FIELDS.filter((f) => present.has(f)).map((f) => [f, METRICS[f].label]));
-    $("metric").value = this.view.field;
+    const { metric } = this.controls;
+    fillSelect(metric, FIELDS.filter((f) => present.has(f)).map((f) => [f, METRICS[f].label]));
+    metric.value = this.view.field;
   }
 
   drawPlots() {
     this.updateMetricOptions();
-    $("heatmap-caption").textContent = this.watched ? `Watched: ${this.watched.label}` : "Watched run";
-    if (this.compared) $("compare-caption").textContent = `Compared with ${this.compared.label}`;
+    this.heatmapCaption.textContent = this.watched ? `Watched: ${this.watched.label}`
+      : "Watched run";
+    if (this.compared) this.compareParts.caption.textContent = `Compared with ${this.compared.label}`;
     this.plots.draw([this.watched, this.compared], this.view);
     renderSummary(this.compared, this.watched);
   }

@@ -1,6 +1,8 @@
 """The dashboard page in a real Chromium against the real server, with real Keras training:
 the form, a preset run streamed to completion, the vanishing diagnosis and its "why", applying
-the suggestion and both heatmaps side by side, reconnecting, and the page's pure modules.
+the suggestion and both heatmaps side by side, reconnecting, and the generated contract.js in
+the page. The pure modules have their unit tests under node (frontend/tests/, run by
+tests/test_frontend_js.py).
 
 Uses the `live_server` fixture of tests/conftest.py (the server on a loopback port, one
 worker). Each test trains tiny models, so the whole module takes tens of seconds.
@@ -241,103 +243,14 @@ def test_a_dropped_socket_reconnects_without_doubling_steps(page, context):
     assert page.console.errors == []
 
 
-def test_page_modules_keep_spikes_bound_memory_and_round_trip_the_hash(page):
-    page.goto("/")
-    result = page.evaluate("""async () => {
-        const { RunSeries } = await import('/static/series.js');
-        const { DisplayGrid, envelope } = await import('/static/decimate.js');
-        const { parseHash, formatHash } = await import('/static/state.js');
-        const { colourTicks, sharedRange, scientific } = await import('/static/colours.js');
-        // 4 layers × 1000 steps in a store capped at 100 columns, one spike at step 777.
-        const series = new RunSeries({ maxColumns: 100 });
-        const step = (i) => ({ step: i, epoch: 0, loss: 1 / (i + 1), t: i,
-            grad_norms: [i === 777 ? 1e4 : 10 ** -(i % 7), 0, null, Infinity] });
-        for (let i = 0; i < 1000; i += 10) {
-            series.append(Array.from({ length: 10 }, (_, k) => step(i + k)));
-        }
-        const store = series.store('grad_norms');
-        const grid = new DisplayGrid(50).update(store);
-        const columns = Array.from(grid.z[0]);
-        const line = envelope(store, 0, 40, (v) => 10 ** v);
-        const out = {
-            stored: store.length, rows: store.rows,
-            maxStored: Math.max(...store.data[0].subarray(0, store.length)),
-            shown: columns.length, bucket: grid.bucket, maxShown: Math.max(...columns),
-            zeroRow: Array.from(grid.z[1]).every((v) => v === -Infinity),
-            nanRow: Array.from(grid.z[2]).every((v) => Number.isNaN(v)),
-            linePoints: line.x.length, lineMax: Math.max(...line.y),
-            pace: series.pace, nonFinite: series.nonFinite,
-        };
-        // A snapshot replaces what was there.
-        series.load({ step: [0, 1], loss: [1, 0.5], grad_norms: [[1, 1e-3], [1, 1e-4]] });
-        const s = series.store('grad_norms');
-        out.reloaded = [s.length, Array.from(s.data[1].subarray(0, 2), (v) => Math.round(v))];
-        out.hash = parseHash(formatHash({ run: 'a1', compare: 'b2', metric: 'weight_norms',
-            row: 3, log: true, zoom: [10, 200], form: { 'model.depth': '4' } }));
-        out.empty = parseHash('');
-        out.ticks = colourTicks(-6, 0).ticktext;
-        out.range = sharedRange([[-5.5, -1.2], [-3, 0.4]]);
-        out.sci = [scientific(0.00032), scientific(12345), scientific(0.5)];
-        // The colour bar's ranges: vanishing relative to this run's output layer.
-        const { bands } = await import('/static/thresholds.js');
-        const marked = new RunSeries();
-        marked.append([0, 1, 2].map((i) => ({ step: i, loss: 1, grad_norms: [1e-5, 1e4, 0.5] })));
-        out.bands = bands('grad_norms', marked.store('grad_norms'))
-            .map((b) => [b.kind, b.from === null ? null : Math.round(b.from * 100) / 100,
-                         b.to === null ? null : Math.round(b.to * 100) / 100]);
-        out.noBands = bands('weight_norms', marked.store('grad_norms'));
-        // However fast frames arrive, the plots are redrawn at most ten times a second.
-        const { DrawScheduler } = await import('/static/charts.js');
-        const scheduler = new DrawScheduler();
-        let draws = 0;
-        let requests = 0;
-        const start = performance.now();
-        await new Promise((resolve) => {
-            const timer = setInterval(() => {
-                requests += 1;
-                scheduler.request('plots', () => { draws += 1; });
-                if (performance.now() - start > 1000) { clearInterval(timer); resolve(); }
-            }, 2);
-        });
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        out.throttle = { requests, draws, seconds: (performance.now() - start) / 1000 };
-        return out;
-    }""")
-    # Memory is bounded, but merging keeps the largest value: the spike survives both the
-    # store's merging and the display's decimation, and the line chart's envelope.
-    assert 50 <= result["stored"] <= 100 and result["rows"] == 4
-    assert result["maxStored"] == pytest.approx(4) and result["maxShown"] == pytest.approx(4)
-    assert result["shown"] <= 50 and result["bucket"] > 1
-    assert result["linePoints"] <= 40 and result["lineMax"] == pytest.approx(1e4, rel=1e-3)
-    # 0 has no logarithm and NaN/∞ are not finite: both are gaps, told apart by the tooltip.
-    assert result["zeroRow"] and result["nanRow"]
-    assert result["pace"] == pytest.approx(1) and result["nonFinite"] == 0
-    assert result["reloaded"] == [2, [-3, -4]]  # layer 2 at steps 0 and 1
-    assert result["hash"] == {"run": "a1", "compare": "b2", "metric": "weight_norms",
-                              "scale": None, "row": 3, "log": True, "runs": None,
-                              "zoom": [10, 200], "preset": None, "from": None,
-                              "form": {"model.depth": "4"}}
-    assert result["empty"]["run"] is None and result["empty"]["form"] == {}
-    assert result["ticks"] == ["10⁻⁶", "10⁻⁵", "10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰"]
-    assert result["range"] == [-6, 1]
-    assert result["sci"] == ["3.2×10⁻⁴", "1.2×10⁴", "0.5"]
-    # Vanishing: below 10⁻² × the output layer's 0.5; exploding: above 10³ (diagnose.py).
-    assert result["bands"] == [["vanishing", None, -2.3], ["exploding", 3, None]]
-    assert result["noBands"] == []
-    throttle = result["throttle"]
-    assert throttle["requests"] > 100
-    assert 1 <= throttle["draws"] <= 10 * throttle["seconds"] + 1
-    assert page.console.errors == []
-
-
 def test_the_colour_bar_marks_use_the_diagnosis_thresholds(page):
-    # One source: the page's module is served from trainer/contract/thresholds.py, as diagnose
-    # uses it.
+    # One source: the page's contract.js is generated from trainer/contract/thresholds.py, as
+    # diagnose uses it.
     from trainer.contract import thresholds as source
 
     page.goto("/")
     thresholds = page.evaluate(
-        "async () => (await import('/static/thresholds.js')).THRESHOLDS")
+        "async () => (await import('/static/bands.js')).THRESHOLDS")
     assert thresholds == {
         "vanishingRatio": source.VANISHING_RATIO,
         "timeVanishingRatio": source.TIME_VANISHING_RATIO,

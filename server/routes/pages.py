@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 from functools import cache
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from trainer.contract import thresholds
+from trainer.contract import pagecontract
 
 
 def _frontend_dir() -> Path:
@@ -60,12 +59,12 @@ def plotly() -> Response:
     return FileResponse(path, media_type="text/javascript")
 
 
-@router.get("/static/thresholds.values.js")
-def threshold_values() -> Response:
-    """The diagnosis's thresholds as an ES module: the page marks the very ranges
-    trainer/diagnose.py decides with (frontend/thresholds.js imports it)."""
-    body = f"export const THRESHOLDS = {json.dumps(thresholds.for_page())};\n"
-    return Response(body, media_type="text/javascript")
+@router.get("/static/contract.js")
+def contract_js() -> Response:
+    """The contract as the page's ES module, generated from trainer/contract/: statuses, close
+    codes, the per-layer fields and their words, the diagnosis's thresholds (the page imports
+    them from here instead of retyping them)."""
+    return Response(pagecontract.render(), media_type="text/javascript")
 
 
 def mount_static(app: FastAPI) -> None:

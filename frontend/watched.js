@@ -1,11 +1,13 @@
+// @ts-check
 // What the page knows about one run, kept current by its websocket: the Run object, its
 // steps (a RunSeries), the newest diagnosis and epoch figures. Views read it; `onChange(what)`
 // tells them which part changed ("run", "data", "diagnosis", "epoch", "connection", "gone").
 
 import { RunSeries } from "./series.js";
 import { RunStream } from "./stream.js";
+import { runLabel } from "./util.js";
 
-export class LiveRun {
+export class WatchedRun {
   constructor(runId, onChange) {
     this.id = runId;
     this.onChange = onChange;
@@ -79,10 +81,4 @@ export class LiveRun {
   close() {
     this.stream.close();
   }
-}
-
-export function runLabel(run, id) {
-  const name = run?.name || run?.config?.name;
-  const short = String(run?.id || id || "").slice(0, 8);
-  return name ? `${name} · ${short}` : `run ${short}`;
 }

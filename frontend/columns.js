@@ -1,3 +1,4 @@
+// @ts-check
 // One per-step list of a run (a per-layer metric, the time-step view or the loss) as columns:
 // the step of each column and, per row, a Float32Array of encoded values. Memory stays bounded
 // on long runs: past the cap, neighbouring columns are merged keeping the LARGER value, and

@@ -1,11 +1,12 @@
+// @ts-check
 // Where a heatmap's colour bar marks the vanishing and exploding ranges: the diagnosis's own
-// thresholds (trainer/contract/thresholds.py, explained in docs/diagnosis.md), which the server serves
-// as the module thresholds.values.js. Vanishing is relative, so its band is drawn from this
+// thresholds (trainer/contract/thresholds.py, explained in docs/diagnosis.md), which reach the
+// page in the generated contract.js. Vanishing is relative, so its band is drawn from this
 // run's numbers.
 
 import { metricOf } from "./metrics.js";
 import { powerOfTen, scientific } from "./colours.js";
-import { THRESHOLDS } from "./thresholds.values.js";
+import { THRESHOLDS } from "./contract.js";
 
 export { THRESHOLDS };
 

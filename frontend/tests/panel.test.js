@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { statusText, timeLeftText } from "../panel.js";
+
+const live = (run, extra = {}) => ({ run, gone: false, connection: "open",
+  lastStep: null, series: { pace: null }, ...extra });
+
+test("the status line says where a run is", () => {
+  assert.equal(statusText(null), "Start a run or pick one from the list.");
+  assert.match(statusText(live(null, { gone: true })), /does not exist/);
+  assert.equal(statusText(live(null)), "connecting…");
+  assert.equal(statusText(live({ status: "queued", queue_position: 2 })),
+    "queued — position 2 in the queue");
+  const running = { status: "running", progress: { step: 3, epoch: 0, total_steps: 20 },
+    config: { training: { epochs: 2 } } };
+  assert.equal(statusText(live(running)), "running — step 3 of 20, epoch 1 of 2");
+  assert.equal(statusText(live(running, { lastStep: { step: 14, epoch: 1 } })),
+    "running — step 15 of 20, epoch 2 of 2");
+  assert.equal(statusText(live({ ...running, progress: { step: 0, total_steps: 0 } })),
+    "running — building the model");
+  assert.equal(statusText(live({ ...running, status: "stopped", source: "script" },
+    { connection: "retrying" })), "stopped — 3 steps · from a script");
+  assert.equal(statusText(live({ ...running, progress: { step: 1 } }, { connection: "retrying" })),
+    "running — building the model (reconnecting…)");
+});
+
+test("the time left comes from the worker's pace", () => {
+  const run = { status: "running", progress: { step: 10, total_steps: 1010 } };
+  assert.equal(timeLeftText(live(run, { series: { pace: 20 } })), "about 50 s left");
+  assert.equal(timeLeftText(live(run, { series: { pace: 2 } })), "about 8 min left");
+  assert.equal(timeLeftText(live({ ...run, progress: { step: 1010, total_steps: 1010 } },
+    { series: { pace: 2 } })), "finishing");
+  assert.equal(timeLeftText(live(run)), "");
+  assert.equal(timeLeftText(live({ ...run, status: "completed" }, { series: { pace: 2 } })), "");
+});
