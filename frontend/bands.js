@@ -15,48 +15,70 @@ const exponent = (value) => Math.round(Math.log10(value));
 /**
  * The marked ranges of `field` for a run whose values are in `store`, as
  * [{kind: "vanishing" | "exploding", from, to, text}] with from/to in log10 (null = open end).
+ * `reference` is the row the diagnosis compares the input side with (the last hidden layer, by
+ * its `compared` names); the last row when not known.
+ * @param {string} field
+ * @param {any} store
+ * @param {number | null} [reference]
  */
-export function bands(field, store) {
+export function bands(field, store, reference = null) {
   const marks = metricOf(field).marks;
   if (!marks || !store || !store.length) return [];
   const out = [];
-  const reference = store.rows > 1 ? store.recentMedian(store.rows - 1, THRESHOLDS.window) : null;
-  if (marks === "layers") {
-    if (reference !== null) {
-      const limit = reference + Math.log10(THRESHOLDS.vanishingRatio);
-      out.push({
-        kind: "vanishing", from: null, to: limit,
-        text: `vanishing: below ${powerOfTen(exponent(THRESHOLDS.vanishingRatio))} × the output `
-          + `layer's recent gradient norm, i.e. below ${scientific(10 ** limit)}`,
-      });
-    }
-    const explode = Math.log10(THRESHOLDS.explodingNorm);
+  const row = reference ?? store.rows - 1;
+  const level = store.rows > 1 ? store.recentMedian(row, THRESHOLDS.window) : null;
+  if (marks === "signal" && level !== null) {
+    const low = level + Math.log10(THRESHOLDS.vanishingRatio);
+    const high = level + Math.log10(THRESHOLDS.explodingRatio);
     out.push({
-      kind: "exploding", from: explode, to: null,
-      text: `exploding: above ${powerOfTen(explode)}`,
+      kind: "vanishing", from: null, to: low,
+      text: `vanishing: below ${powerOfTen(exponent(THRESHOLDS.vanishingRatio))} × the compared `
+        + `layer's recent signal, i.e. below ${scientific(10 ** low)}`,
     });
-  } else if (marks === "time" && reference !== null) {
-    const limit = reference + Math.log10(THRESHOLDS.timeVanishingRatio);
     out.push({
-      kind: "vanishing", from: null, to: limit,
+      kind: "exploding", from: high, to: null,
+      text: `exploding toward the input: above ${powerOfTen(exponent(THRESHOLDS.explodingRatio))}`
+        + ` × the compared layer's recent signal, i.e. above ${scientific(10 ** high)}`,
+    });
+  } else if (marks === "time" && level !== null) {
+    const low = level + Math.log10(THRESHOLDS.timeVanishingRatio);
+    const high = level + Math.log10(THRESHOLDS.timeExplodingRatio);
+    out.push({
+      kind: "vanishing", from: null, to: low,
       text: `vanishing across time: below ${powerOfTen(exponent(THRESHOLDS.timeVanishingRatio))}`
-        + ` × the last time step's recent norm, i.e. below ${scientific(10 ** limit)}`,
+        + ` × the last time step's recent norm, i.e. below ${scientific(10 ** low)}`,
+    });
+    out.push({
+      kind: "exploding", from: high, to: null,
+      text: `exploding across time: above ${powerOfTen(exponent(THRESHOLDS.timeExplodingRatio))}`
+        + ` × the last time step's recent norm, i.e. above ${scientific(10 ** high)}`,
     });
   }
   return out;
 }
 
-/** What the marks mean, in one sentence for the legend under the heatmaps. */
+/**
+ * What the marks mean, in one sentence for the legend under the heatmaps.
+ * @param {string} field
+ */
 export function bandsLegend(field) {
   const marks = metricOf(field).marks;
-  if (marks === "layers") {
-    return "Bars beside each colour bar mark the diagnosis's ranges: purple = vanishing "
-      + `(below ${powerOfTen(exponent(THRESHOLDS.vanishingRatio))} × that run's output-layer `
-      + `gradient), orange = exploding (above ${powerOfTen(exponent(THRESHOLDS.explodingNorm))}).`;
+  if (marks === "signal") {
+    return "Bars beside each colour bar mark the diagnosis's ranges: purple = vanishing (below "
+      + `${powerOfTen(exponent(THRESHOLDS.vanishingRatio))} × the signal of the layer the `
+      + "input side is compared with, usually the last hidden layer), orange = exploding "
+      + `toward the input (above ${powerOfTen(exponent(THRESHOLDS.explodingRatio))} × it). `
+      + "The diagnosis compares per unit, so rows of another width are approximate.";
   }
   if (marks === "time") {
-    return "The purple bar beside each colour bar marks vanishing across time: below "
-      + `${powerOfTen(exponent(THRESHOLDS.timeVanishingRatio))} × the last time step's norm.`;
+    return "Bars beside each colour bar mark the diagnosis's ranges across time: purple below "
+      + `${powerOfTen(exponent(THRESHOLDS.timeVanishingRatio))}, orange above `
+      + `${powerOfTen(exponent(THRESHOLDS.timeExplodingRatio))} × the last time step's norm.`;
+  }
+  if (marks === "weights") {
+    return "No range is marked on the weight gradients: they include the regularizer's penalty "
+      + "and each layer's input size. The diagnosis reads the backpropagated-signal view, where "
+      + "its ranges are marked.";
   }
   return "The diagnosis has no thresholds for this view, so no range is marked.";
 }

@@ -27,6 +27,18 @@ function emptyText(live, field) {
   return "This run recorded no steps.";
 }
 
+/**
+ * The heatmap row the diagnosis compares the input side with (its `compared` names), or null.
+ * @param {any} live
+ */
+function comparedRow(live) {
+  const name = live?.diagnosis?.compared?.[1];
+  const layers = live?.run?.layers;
+  if (!name || !Array.isArray(layers)) return null;
+  const row = layers.findIndex((layer) => layer?.name === name);
+  return row >= 0 ? row : null;
+}
+
 const entry = (live) => (live ? { label: live.label, series: live.series } : null);
 
 export class Plots {
@@ -90,7 +102,7 @@ export class Plots {
         store, field, zrange, scale, zoom,
         labels: rowLabels(field, live?.run?.layers, store?.rows || 0),
         layers: live?.run?.layers,
-        bands: bands(field, store),
+        bands: bands(field, store, comparedRow(live)),
         emptyText: emptyText(live, field),
       });
     });

@@ -20,8 +20,8 @@ function ratioText(diagnosis) {
     const [first, last] = Array.isArray(diagnosis.compared) ? diagnosis.compared
       : ["layer 1", "the output layer"];
     const what = diagnosis.source === "weights" ? "gradient norm" : "backpropagated signal";
-    let text = `${first}'s ${what} ÷ ${last}'s (per unit, median of recent steps): `
-      + scientific(diagnosis.ratio);
+    const value = scientific(diagnosis.ratio);
+    let text = `${first}'s ${what} ÷ ${last}'s (per unit, median of recent steps): ${value}`;
     if (typeof diagnosis.gain === "number" && diagnosis.span > 0) {
       text += `, about ${diagnosis.gain.toFixed(2)} per layer over ${diagnosis.span} `
         + `layer-to-layer step${diagnosis.span === 1 ? "" : "s"}`;

@@ -56,7 +56,7 @@ def test_every_per_step_list_has_the_pages_words():
     for field, words in pagecontract.METRICS.items():
         assert words["label"] and words["short"], field
         assert words["rows"] == ("time" if field in protocol.SEQUENCE_FIELDS else "layer")
-        assert words["marks"] in ("layers", "time", None)
+        assert words["marks"] in ("signal", "time", "weights", None)
 
 
 def hand_copies(source: str) -> list[str]:

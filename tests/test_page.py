@@ -195,6 +195,13 @@ def test_vanishing_is_diagnosed_explained_and_fixed_side_by_side(page, context):
     # Side by side on one colour scale, the vanishing range marked on the parent's bar.
     watched, compared = trace(page, "heatmap"), trace(page, "compare-heatmap")
     assert (watched["zmin"], watched["zmax"]) == (compared["zmin"], compared["zmax"])
+    # The diagnosis's ranges are marked on the view it reads, the backpropagated signal.
+    assert compared["shapes"] == []
+    page.select_option("#metric", "output_grad_norms")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=compare-heatmap]').data[0].colorbar.title.text"
+        " === '‖∂L/∂s‖'")
+    compared = trace(page, "compare-heatmap")
     assert "vanishing" in compared["shapes"]
     boxes = [page.locator(f'[data-testid="{t}"]').bounding_box()
              for t in ("heatmap", "compare-heatmap")]

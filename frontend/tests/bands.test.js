@@ -17,25 +17,31 @@ test("the marks are the diagnosis's thresholds, from the contract", () => {
   assert.equal(THRESHOLDS, CONTRACT);
 });
 
-test("vanishing is marked below the output layer's recent norm × the ratio; exploding above", () => {
-  const series = run([0, 1, 2].map((i) => ({ step: i, loss: 1, grad_norms: [1e-5, 1e4, 0.5] })));
-  const marked = bands("grad_norms", series.store("grad_norms"))
+test("the signal view marks vanishing and exploding around the compared layer's signal", () => {
+  const series = run([0, 1, 2].map((i) => ({ step: i, loss: 1,
+    output_grad_norms: [1e-5, 1e4, 0.5, 3] })));
+  const store = series.store("output_grad_norms");
+  const marked = (reference) => bands("output_grad_norms", store, reference)
     .map((b) => [b.kind, round(b.from), round(b.to)]);
-  // Vanishing: below 10⁻² × the output layer's 0.5; exploding: above 10³ (diagnose.py).
-  assert.deepEqual(marked, [["vanishing", null, -2.3], ["exploding", 3, null]]);
-  assert.deepEqual(bands("weight_norms", series.store("grad_norms")), []);
-  assert.deepEqual(bands("grad_norms", null), []);
+  // Compared with row 2 (0.5): vanishing below 10⁻² × 0.5, exploding above 10² × 0.5.
+  assert.deepEqual(marked(2), [["vanishing", null, -2.3], ["exploding", 1.7, null]]);
+  // Without a reference the last row (3) is used.
+  assert.deepEqual(marked(null), [["vanishing", null, -1.52], ["exploding", 2.48, null]]);
+  assert.deepEqual(bands("grad_norms", store), []);
+  assert.deepEqual(bands("weight_norms", store), []);
+  assert.deepEqual(bands("output_grad_norms", null), []);
 });
 
 test("the time view marks vanishing relative to the last time step", () => {
   const series = run([{ step: 0, loss: 1, time_grad_norms: [1e-9, 1e-3, 1] }]);
   const [band] = bands("time_grad_norms", series.store("time_grad_norms"));
-  assert.deepEqual([band.kind, band.from, round(band.to)], ["vanishing", null, -6]);
+  assert.deepEqual([band.kind, band.from, round(band.to)], ["vanishing", null, -2]);
   assert.match(band.text, /across time/);
 });
 
 test("the legend says which ranges are marked", () => {
-  assert.match(bandsLegend("grad_norms"), /vanishing.*exploding \(above 10³\)/);
-  assert.match(bandsLegend("time_grad_norms"), /vanishing across time/);
+  assert.match(bandsLegend("output_grad_norms"), /vanishing.*exploding toward the input/);
+  assert.match(bandsLegend("grad_norms"), /backpropagated-signal view/);
+  assert.match(bandsLegend("time_grad_norms"), /ranges across time/);
   assert.match(bandsLegend("update_ratios"), /no range is marked/);
 });

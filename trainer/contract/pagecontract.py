@@ -22,17 +22,19 @@ from trainer.contract import protocol, thresholds
 # The words the page shows for each per-step list of a Step (protocol.LAYER_FIELDS, then
 # protocol.SEQUENCE_FIELDS), in the order the heatmap's metric menu offers them:
 # `label` in the menu and titles, `short` on axes and tooltips, `rows` what a heatmap row is,
-# `marks` which of the diagnosis's thresholds its colour bar marks (None: none apply).
+# `marks` which of the diagnosis's thresholds its colour bar marks: "signal" (the depth ratio's,
+# around the compared layer), "time", "weights" (none: the legend points to the signal view,
+# which the diagnosis reads), None (none apply).
 METRICS: dict[str, dict[str, str | None]] = {
     "grad_norms": {"label": "gradient norm ‖∂L/∂W‖", "short": "‖∂L/∂W‖",
-                   "rows": "layer", "marks": "layers"},
+                   "rows": "layer", "marks": "weights"},
     "clipped_grad_norms": {"label": "gradient norm after clipping", "short": "clipped ‖∂L/∂W‖",
-                           "rows": "layer", "marks": "layers"},
+                           "rows": "layer", "marks": "weights"},
     "weight_norms": {"label": "weight norm ‖W‖", "short": "‖W‖", "rows": "layer", "marks": None},
     "update_ratios": {"label": "update ratio ‖ΔW‖ / ‖W‖", "short": "‖ΔW‖/‖W‖",
                       "rows": "layer", "marks": None},
-    "output_grad_norms": {"label": "output-gradient norm ‖∂L/∂h‖", "short": "‖∂L/∂h‖",
-                          "rows": "layer", "marks": None},
+    "output_grad_norms": {"label": "backpropagated signal ‖∂L/∂s‖ (what the diagnosis reads)",
+                          "short": "‖∂L/∂s‖", "rows": "layer", "marks": "signal"},
     "time_grad_norms": {"label": "gradient across time ‖∂L/∂xₜ‖ (RNN)", "short": "‖∂L/∂xₜ‖",
                         "rows": "time", "marks": "time"},
 }
