@@ -1,35 +1,30 @@
-"""Turns the probe rows of the training loop into Step records and streams them in batches."""
+"""Turns the probe rows of the training loop into Step records and streams them in batches.
+
+The stop policy (trainer/stoppolicy.py) decides whether the run goes on, the diagnoser
+(trainer/diagnoser.py) keeps the recent window and re-diagnoses; the recorder wires them to the
+loop and the emitted events.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from trainer.contract import protocol
 from trainer.contract.config import RunConfig, steps_per_epoch
-from trainer.contract.thresholds import WINDOW
-from trainer.diagnose import Layers, Recent, diagnose
+from trainer.diagnoser import Diagnoser
 from trainer.probe import ProbeLayout
+from trainer.stoppolicy import Outcome, ShouldStop, StopPolicy
 
 Emit = Callable[[dict[str, Any]], None]
-ShouldStop = Callable[[], str | None]
+__all__ = ["Emit", "Outcome", "ShouldStop", "StepRecorder"]
 
 FLUSH_SECONDS = 0.02   # steps reach the server in batches at most this old...
 FLUSH_STEPS = 256      # ...or of at most this many steps
-DIAGNOSE_SECONDS = 1.0
 TIME_VIEW_EVERY = 10   # record the per-time-step gradient every this many steps
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Why training ended early: a final status and a reason."""
-
-    status: str
-    reason: str
 
 
 class StepRecorder:
@@ -41,18 +36,19 @@ class StepRecorder:
 
     def __init__(self, config: RunConfig, layout: ProbeLayout, emit: Emit,
                  should_stop: ShouldStop, deadline: float, max_seconds: float) -> None:
-        self.config, self.layout, self.emit, self.should_stop = config, layout, emit, should_stop
-        self.deadline, self.max_seconds = deadline, max_seconds
+        self.config, self.layout, self.emit = config, layout, emit
+        self.stops = StopPolicy(should_stop, deadline, max_seconds)
+        self.diagnoser = Diagnoser(config, layout, emit)
         self.epoch_steps = steps_per_epoch(config)
         self.step, self.epoch = 0, 0
         self.raw: list[np.ndarray] = []  # probe rows not sent yet, a chunk per entry
         self.stamps: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (steps, epochs, t)
         self.last_flush = 0.0
-        self.recent = Recent([], [])
-        self.layers = Layers(layout.names, layout.kinds, layout.units)
-        self.last_diagnosis: dict[str, Any] | None = None
-        self.last_diagnosed = time.monotonic()
-        self.outcome: Outcome | None = None
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """Why the run ended early, once it has."""
+        return self.stops.outcome
 
     def on_epoch_begin(self, epoch: int) -> None:
         """Steps recorded from now on belong to this (0-based) epoch."""
@@ -65,24 +61,15 @@ class StepRecorder:
             rows: one probe vector per step, in step order (the layout's format).
             finished_at: when each of those steps finished.
         """
-        bad = ~np.isfinite(rows[:, :self.layout.grad_slice().stop]).all(axis=1)
-        if bad.any():  # the run diverged: keep its history up to and including that step
-            first = int(bad.argmax())
-            rows, finished_at = rows[:first + 1], finished_at[:first + 1]
-            what = "gradient" if np.isfinite(rows[-1, 0]) else "loss"
-            self.outcome = Outcome("diverged", f"the {what} became NaN or infinite at step "
-                                               f"{self.step + first} (epoch {self.epoch + 1})")
+        # a diverged run keeps its history up to and including the non-finite step
+        kept = self.stops.keep_finite(rows, self.layout.grad_slice().stop, self.step, self.epoch)
+        rows, finished_at = rows[:kept], finished_at[:kept]
         count = len(rows)
         self.raw.append(rows)
         self.stamps.append((np.arange(self.step, self.step + count), np.full(count, self.epoch),
                             finished_at))
         self.step += count
-        if self.outcome is None:
-            if (reason := self.should_stop()) is not None:
-                self.outcome = Outcome("stopped", reason)
-            elif time.monotonic() > self.deadline:
-                self.outcome = Outcome("stopped", f"the run reached the wall-time limit of "
-                                                  f"{self.max_seconds:g} s")
+        self.stops.check()
         now = time.monotonic()
         # The first step goes at once (the viewer's first frame), the epoch's last before
         # validation runs (else its steps would wait for it).
@@ -90,7 +77,7 @@ class StepRecorder:
         if (self.outcome or self.step == count or self.step % self.epoch_steps == 0
                 or unsent >= FLUSH_STEPS or now - self.last_flush >= FLUSH_SECONDS):
             self.flush()
-        if now - self.last_diagnosed >= DIAGNOSE_SECONDS:
+        if self.diagnoser.due():
             self.update_diagnosis()
 
     def flush(self) -> None:
@@ -106,30 +93,13 @@ class StepRecorder:
             item.update(step=step, epoch=epoch, t=t)
             if "time_grad_norms" in item and step % TIME_VIEW_EVERY:
                 del item["time_grad_norms"]
-        if layout.time_steps:
-            first, last = matrix[:, -layout.time_steps], matrix[:, -1]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                self.recent.time_ratios.extend(np.where(last > 0, first / last, np.nan).tolist())
-        recent = self.recent
-        recent.losses.extend(matrix[-WINDOW:, 0].tolist())
-        for name in ("grad_norms", "output_grad_norms", "weight_norms", "update_ratios"):
-            kept = getattr(recent, name)
-            kept.extend(matrix[-WINDOW:, layout.field_slice(name)].tolist())
-            del kept[:-WINDOW]
-        del recent.losses[:-WINDOW], recent.time_ratios[:-WINDOW]
+        self.diagnoser.take(matrix)
         self.raw, self.stamps = [], []
         self.emit(protocol.metrics(items))
 
     def update_diagnosis(self, force: bool = False) -> None:
         """Re-diagnose from recent steps; emit when the state or the advice changes."""
-        self.last_diagnosed = time.monotonic()
-        last = self.last_diagnosis
-        diag = diagnose(self.config, self.recent, self.layers, last)
-        if force or last is None or (last["state"], last["suggestions"]) != (
-                diag["state"], diag["suggestions"]):
-            self.flush()
-            self.emit(protocol.diagnosis(diag))
-            self.last_diagnosis = diag
+        self.diagnoser.update(self.flush, force)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         """The epoch's figures (training and validation), after its last step was recorded."""
