@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from trainer.contract.config import RunConfig, deep_merge
-from trainer.contract.effective import VARIANCE_FAMILY, effective, init_gain, uses_activation
+from trainer.contract.effective import effective, init_gain, uses_activation
 from trainer.sentences import REMEDY_WHY
 
 RELU_FAMILY = ("relu", "leaky_relu", "elu", "gelu", "swish")
@@ -27,17 +27,17 @@ def _suggest(label: str, why: str, **sections: dict[str, Any]) -> dict[str, Any]
 
 
 def _init_fix(config: RunConfig) -> dict[str, Any] | None:
-    """The variance-preserving initializer for this activation, if the current one isn't."""
+    """The variance-preserving initializer for this activation, if the current one is not
+    (judged by the gain it gives, not by its name)."""
     r = config.remedies
     act = r.activation if uses_activation(config) else "tanh"
     good = VARIANCE_PRESERVING[act]
-    if good is None or VARIANCE_FAMILY.get(r.initializer, r.initializer) == \
-            VARIANCE_FAMILY.get(good, good):
-        return None
     gain = init_gain(config)
-    now = f" (now {gain:.2f} per layer)" if gain is not None else ""
+    if good is None or LOW_GAIN <= gain <= HIGH_GAIN:
+        return None
     return _suggest(f"{INIT_NAME[good]} initialization ({good})",
-                    REMEDY_WHY["initializer"] + now, remedies={"initializer": good})
+                    f"{REMEDY_WHY['initializer']} Now {gain:.2f} per layer at initialization.",
+                    remedies={"initializer": good})
 
 
 def _depth_vanishing(config: RunConfig) -> list[dict[str, Any]]:
@@ -48,10 +48,7 @@ def _depth_vanishing(config: RunConfig) -> list[dict[str, Any]]:
             out += [_suggest("Use an LSTM cell", REMEDY_WHY["cell"], model={"cell": "lstm"}),
                     _suggest("Use a GRU cell", REMEDY_WHY["cell"], model={"cell": "gru"})]
         return out
-    gain = init_gain(config)
-    if gain is not None and gain < LOW_GAIN and (fix := _init_fix(config)):
-        out.append(fix)
-    if r.activation == "tanh" and (fix := _init_fix(config)):
+    if init_gain(config) < LOW_GAIN and (fix := _init_fix(config)):
         out.append(fix)
     if r.activation in ("sigmoid", "tanh"):
         out.append(_suggest("ReLU with He initialization", REMEDY_WHY["activation"],
@@ -79,19 +76,20 @@ def _time_vanishing(config: RunConfig) -> list[dict[str, Any]]:
                 _suggest("Use a GRU cell", REMEDY_WHY["cell"], model={"cell": "gru"})]
     out = []
     if t.optimizer in ("adam", "rmsprop") and t.learning_rate < 1e-2:
-        out.append(_suggest("A 10× larger learning rate", REMEDY_WHY["gates_learn"],
-                            training={"learning_rate": min(t.learning_rate * 10, 1e-2)}))
+        rate = min(t.learning_rate * 10, 1e-2)
+        out.append(_suggest(f"Learning rate {rate:g} (larger)", REMEDY_WHY["gates_learn"],
+                            training={"learning_rate": rate}))
     if t.epochs < 500:
-        out.append(_suggest("Train 3× longer", REMEDY_WHY["gates_learn"],
-                            training={"epochs": min(t.epochs * 3, 500)}))
+        epochs = min(t.epochs * 3, 500)
+        out.append(_suggest(f"{epochs} epochs (3× longer)", REMEDY_WHY["gates_learn"],
+                            training={"epochs": epochs}))
     return out
 
 
 def _exploding(config: RunConfig, axis: str) -> list[dict[str, Any]]:
     r, m, t = config.remedies, config.model, config.training
     out: list[dict[str, Any]] = []
-    gain = init_gain(config)
-    if gain is not None and gain > HIGH_GAIN:
+    if init_gain(config) > HIGH_GAIN:
         if (fix := _init_fix(config)):
             out.append(fix)
         elif r.activation == "sigmoid":
@@ -108,7 +106,8 @@ def _exploding(config: RunConfig, axis: str) -> list[dict[str, Any]]:
         out.append(_suggest("Clip the global gradient norm at 1 (bounds each step; the cause "
                             "stays)", REMEDY_WHY["clipping"],
                             remedies={"clipping": "global_norm", "clip_value": 1.0}))
-    out.append(_suggest("A 10× smaller learning rate", REMEDY_WHY["smaller_step"],
+    out.append(_suggest(f"Learning rate {t.learning_rate / 10:g} (10× smaller)",
+                        REMEDY_WHY["smaller_step"],
                         training={"learning_rate": t.learning_rate / 10}))
     return out
 

@@ -11,7 +11,8 @@ import math
 from typing import TYPE_CHECKING
 
 from trainer.contract.config import RunConfig
-from trainer.contract.effective import init_gain, uses_activation
+from trainer.contract.effective import FIXED_SCALE, init_gain, uses_activation
+from trainer.contract.thresholds import EXPLODING_RATIO, HYSTERESIS, VANISHING_RATIO
 from trainer.sentences import CAUSE, SLOPE
 
 if TYPE_CHECKING:
@@ -111,14 +112,16 @@ def message(state: str, axis: str, config: RunConfig, ev: Evidence) -> str:
         if not ev.ratio:
             return (f"{ev.first} receives no gradient at all: every path back to it is "
                     "blocked (all-zero weights, or units that never activate).")
-        held = (" It fell below 10⁻² earlier; a state is left only once the ratio is back "
-                "above 10^-1.5." if ev.ratio >= 1e-2 else "")
+        held = (f" It fell below {sup(VANISHING_RATIO)} earlier; a state is left only once "
+                f"the ratio is back above {sup(VANISHING_RATIO * HYSTERESIS)}."
+                if ev.ratio >= VANISHING_RATIO else "")
         return (f"Gradients are vanishing, judged by {basis}: {figures}, about "
                 f"{ev.gain:.2f} per layer over {_steps(ev)}.{held}"
                 + _optimizer_effect(config, ev))
     if state == "exploding":
-        held = (" It passed 10² earlier; a state is left only once the ratio is back below "
-                "10^1.5." if (ev.ratio or 0) <= 1e2 else "")
+        held = (f" It passed {sup(EXPLODING_RATIO)} earlier; a state is left only once the "
+                f"ratio is back below {sup(EXPLODING_RATIO / HYSTERESIS)}."
+                if (ev.ratio or 0) <= EXPLODING_RATIO else "")
         adam = ""
         if config.training.optimizer in ADAPTIVE:
             adam = (f" Under {OPTIMIZER_NAME[config.training.optimizer]} each weight's step is "
@@ -143,9 +146,9 @@ def message(state: str, axis: str, config: RunConfig, ev: Evidence) -> str:
 
 
 def _init_text(config: RunConfig) -> str:
-    gain = init_gain(config)
-    if gain is None:
+    if config.remedies.initializer not in FIXED_SCALE:
         return ""
+    gain = init_gain(config)
     r, m = config.remedies, config.model
     verdict = ("so the signal grows geometrically with depth" if gain > 1.25 else
                "so the signal shrinks geometrically with depth" if gain < 0.8 else

@@ -66,13 +66,30 @@ def effective(config: RunConfig) -> dict[str, Any]:
             "training": t.model_dump()}
 
 
-def init_gain(config: RunConfig) -> float | None:
-    """Each hidden layer's gain at initialization for a fixed-scale initializer: the weights'
-    standard deviation × √width × the activation's factor (None for the scaled initializers,
-    whose gain does not depend on a setting)."""
+# Each initializer's variance × fan-in for a layer with fan_in inputs and fan_out outputs: the
+# variance table follows the layer's shape, not the initializer's name (Glorot on a square layer
+# has LeCun's variance).
+def _variance_times_fan_in(config: RunConfig, fan_in: int, fan_out: int) -> float:
     r = config.remedies
-    if r.initializer not in FIXED_SCALE:
-        return None
-    std = r.init_std if r.initializer == "random_normal" else r.init_std / math.sqrt(3)
-    factor = ACTIVATION_GAIN[r.activation] if uses_activation(config) else 1.0
-    return std * math.sqrt(config.model.width) * factor
+    name = r.initializer
+    if name.startswith("glorot"):
+        return 2 * fan_in / (fan_in + fan_out)
+    if name.startswith("he"):
+        return 2.0
+    if name in ("lecun_normal", "orthogonal"):
+        return 1.0
+    if name == "random_normal":
+        return r.init_std ** 2 * fan_in
+    if name == "random_uniform":
+        return r.init_std ** 2 / 3 * fan_in
+    return 0.0  # zeros
+
+
+def init_gain(config: RunConfig) -> float:
+    """Each hidden layer's gain at initialization: how much it scales the signal's standard
+    deviation, √(variance × fan-in) × the activation's factor, for a hidden layer of the
+    configured width (a cnn's 3×3 kernel has 9 × width inputs)."""
+    m = config.model
+    fan = m.width * (9 if m.arch == "cnn" else 1)
+    factor = ACTIVATION_GAIN[config.remedies.activation] if uses_activation(config) else 1.0
+    return math.sqrt(_variance_times_fan_in(config, fan, fan)) * factor
