@@ -16,15 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.errors import Forbidden, InvalidInput, TooMany
 from server.identity import Visitor
-from server.ingestbody import (
-    MetricsEvent,
-    NewScriptRun,
-    ScriptEvents,
-    check_steps,
-    parse,
-    script_config,
-)
-from server.inputs import parse_object
+from server.ingestbody import Event, MetricsEvent, NewScriptRun, check_steps, script_config
 from server.store import ACTIVE
 from server.thinning import Thinner
 from trainer.contract.protocol import finished, started
@@ -48,11 +40,10 @@ class ScriptRuns:
         self.idle_seconds = idle_seconds
         self.last_post: dict[str, float] = {}  # run id -> time.monotonic() of its last post
 
-    async def open(self, visitor: Visitor, body: bytes) -> dict[str, Any]:
+    async def open(self, visitor: Visitor, new: NewScriptRun) -> dict[str, Any]:
         """A new running run of the caller's, with the script's layers."""
         from server.service import LiveRun, new_run_id  # circular at import time
 
-        new = parse(NewScriptRun, parse_object(body))
         service = self.service
         self.expire_idle()
         limit = service.settings.max_active_per_visitor
@@ -81,7 +72,8 @@ class ScriptRuns:
         service.on_event(run_id, started(layers, new.total_steps or 0, 0, now))
         return service.get(run_id, visitor)
 
-    def post(self, visitor: Visitor, run_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    def post(self, visitor: Visitor, run_id: str,
+             events: list[Event]) -> tuple[int, dict[str, Any]]:
         """Apply the posted events; (200, {status}) or, for a run that has ended, (409, ...)."""
         service = self.service
         row = service.row(run_id)
@@ -91,7 +83,6 @@ class ScriptRuns:
         if not (visitor.admin or row["owner"] == visitor.id):
             raise Forbidden(f"run '{run_id}' is not yours: only the script that opened it "
                             "may report its steps")
-        events = parse(ScriptEvents, parse_object(body)).events
         live = service.live.get(run_id)
         if live is None or row["status"] not in ACTIVE:
             self.last_post.pop(run_id, None)

@@ -2,15 +2,15 @@
 
 The records both sides share (Run, History, Diagnosis, Preset) are in trainer/contract/schemas.py.
 The routes build their answers as plain dicts (StrictJSONResponse renders non-finite numbers as
-null); these models only describe them. Request bodies are read raw (see server/inputs.py, for
-the 422 sentences), so their schema, RunConfig, is declared here with `request_body`.
+null); these models only describe them. Request bodies are typed in the routes, so FastAPI
+documents them itself; only a partial RunConfig (restart) is declared here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from trainer.contract.schemas import OpenRecord
 
@@ -100,7 +100,8 @@ def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: ANSWERS[code] for code in codes}
 
 
-def request_body(description: str) -> dict[str, Any]:
-    """`openapi_extra` for a route whose JSON body is a (partial) RunConfig."""
-    return {"requestBody": {"required": False, "description": description, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/RunConfig"}}}}}
+# A partial RunConfig (restart merges it over a full one, so the route takes a dict): documented
+# as RunConfig, whose every field is optional.
+PartialRunConfig = Annotated[dict[str, Any], WithJsonSchema(
+    {"$ref": "#/components/schemas/RunConfig",
+     "description": "A partial RunConfig, deep-merged over the run's."})]

@@ -15,19 +15,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.errors import Conflict, Forbidden, NotFound, TooMany
+from pydantic import ValidationError
+
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound, TooMany
 from server.executors.base import Executor
 from server.hub import Hub
 from server.identity import Visitor
 from server.ingest import SCRIPT_KEY, ScriptRuns, is_script_run
-from server.inputs import parse_object, validate_config
 from server.retention import Retention
 from server.runevents import RunEvents
 from server.settings import Settings
 from server.snapshots import SnapshotCache
 from server.store import ACTIVE, RunStore
 from server.thinning import Thinner
-from trainer.contract.config import RunConfig, deep_merge, total_steps
+from trainer.contract.config import (
+    CombinationError,
+    RunConfig,
+    check_size,
+    deep_merge,
+    total_steps,
+)
+from trainer.contract.configerrors import explain_combination, explain_errors
 from trainer.contract.protocol import FINAL_STATUSES, GONE_CODE, dumps, empty_history, finished
 
 
@@ -178,21 +186,30 @@ class RunService:
 
     # -- commands --------------------------------------------------------------------------
 
-    async def create(self, visitor: Visitor, body: bytes) -> dict[str, Any]:
-        """Queue a run of the RunConfig in `body`."""
-        config = validate_config(parse_object(body), self.settings.max_params)
-        return await self._launch(visitor, config, parent_id=None)
+    async def create(self, visitor: Visitor, config: RunConfig) -> dict[str, Any]:
+        """Queue a run of a validated RunConfig (the route's typed body)."""
+        return await self._launch(visitor, self._within_limit(config), parent_id=None)
 
-    async def restart(self, visitor: Visitor, run_id: str, body: bytes) -> dict[str, Any]:
-        """Queue a new run of the caller's: run_id's config with a partial body merged over it."""
+    async def restart(self, visitor: Visitor, run_id: str,
+                      overrides: dict[str, Any]) -> dict[str, Any]:
+        """Queue a new run of the caller's: run_id's config with a partial one merged over it."""
         parent = self.row(run_id)
         if is_script_run(parent):
             raise Conflict(f"run '{run_id}' came from a script, which GradWatch cannot run "
                            "again: make the suggested change in your script and run it")
-        overrides = parse_object(body)
-        config = validate_config(deep_merge(parent["config"], overrides),
-                                 self.settings.max_params)
-        return await self._launch(visitor, config, parent_id=run_id)
+        try:
+            config = RunConfig.model_validate(deep_merge(parent["config"], overrides))
+        except ValidationError as exc:
+            raise InvalidInput(explain_errors(exc)) from None
+        return await self._launch(visitor, self._within_limit(config), parent_id=run_id)
+
+    def _within_limit(self, config: RunConfig) -> RunConfig:
+        """The config, if its model is within this server's parameter limit (a setting)."""
+        try:
+            check_size(config, self.settings.max_params)
+        except CombinationError as exc:
+            raise InvalidInput([explain_combination(exc)]) from None
+        return config
 
     async def _launch(self, visitor: Visitor, run_config: RunConfig,
                       parent_id: str | None) -> dict[str, Any]:

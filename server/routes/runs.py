@@ -4,30 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 from starlette.responses import Response
 
+from server.bodies import StrictJSONRoute
 from server.errors import StrictJSONResponse
 from server.export import history_csv
 from server.identity import Visitor
-from server.openapi import answers, request_body
+from server.openapi import PartialRunConfig, answers
 from server.routes.deps import get_service, get_visitor
 from server.service import RunService
+from trainer.contract.config import RunConfig
 from trainer.contract.schemas import History, Run
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
+router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=StrictJSONRoute)
 Service = Annotated[RunService, Depends(get_service)]
 Caller = Annotated[Visitor, Depends(get_visitor)]
 CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {
     "schema": {"type": "string"}}}, "description": "JSON by default; CSV with format=csv."}}
 
 
-@router.post("", status_code=201, response_model=Run, responses=answers(413, 422, 429, 503),
-             openapi_extra=request_body("A RunConfig; every field is optional."))
-async def create_run(request: Request, service: Service, visitor: Caller) -> StrictJSONResponse:
+@router.post("", status_code=201, response_model=Run, responses=answers(413, 422, 429, 503))
+async def create_run(config: Annotated[RunConfig, Body(default_factory=RunConfig)],
+                     service: Service, visitor: Caller) -> StrictJSONResponse:
     """Queue a run of the RunConfig in the body (every field optional)."""
-    run = await service.create(visitor, await request.body())
-    return StrictJSONResponse(run, 201)
+    return StrictJSONResponse(await service.create(visitor, config), 201)
 
 
 # Every handler here is `async def`: they read the service's in-memory state, which only the
@@ -66,13 +67,12 @@ async def stop_run(run_id: str, service: Service, visitor: Caller) -> StrictJSON
 
 
 @router.post("/{run_id}/restart", status_code=201, response_model=Run,
-             responses=answers(404, 413, 422, 429, 503),
-             openapi_extra=request_body("A partial RunConfig, deep-merged over the run's."))
-async def restart_run(run_id: str, request: Request, service: Service,
-                      visitor: Caller) -> StrictJSONResponse:
+             responses=answers(404, 413, 422, 429, 503))
+async def restart_run(run_id: str, service: Service, visitor: Caller,
+                      overrides: Annotated[PartialRunConfig, Body(default_factory=dict)]
+                      ) -> StrictJSONResponse:
     """A new run of the caller's: this run's config with the body deep-merged over it."""
-    run = await service.restart(visitor, run_id, await request.body())
-    return StrictJSONResponse(run, 201)
+    return StrictJSONResponse(await service.restart(visitor, run_id, overrides), 201)
 
 
 @router.delete("/{run_id}", status_code=204, response_class=Response,

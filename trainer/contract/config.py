@@ -194,11 +194,7 @@ class RunConfig(_Section):
             raise CombinationError(
                 f"remedies.{which}", f"remedies.{which} applies to the mlp and cnn "
                 "architectures only; for an rnn use remedies.layer_norm, or an lstm or gru cell")
-        n = trainable_params(self)
-        if n > MAX_TRAINABLE_PARAMS:
-            raise CombinationError(
-                "model", f"this model has {n:,} trainable parameters, more than the limit of "
-                f"{MAX_TRAINABLE_PARAMS:,}; use a smaller depth, width or n_features")
+        check_size(self, MAX_TRAINABLE_PARAMS)
         return self
 
 
@@ -272,6 +268,18 @@ def trainable_params(config: RunConfig) -> int:
             total += kernel * fan_in * width + width + per_norm
         fan_in = width
     return total + fan_in * n_classes(config) + n_classes(config)
+
+
+def check_size(config: RunConfig, max_params: int) -> None:
+    """Raise CombinationError if the model has more than `max_params` trainable parameters.
+
+    RunConfig checks its own limit with it; a server checks its (lower) setting with it too.
+    """
+    n = trainable_params(config)
+    if n > max_params:
+        raise CombinationError(
+            "model", f"this model has {n:,} trainable parameters, more than the limit of "
+            f"{max_params:,}; use a smaller depth, width or n_features")
 
 
 def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
