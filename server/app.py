@@ -52,9 +52,9 @@ async def take_over(service: RunService) -> None:
         return
     rows = store.active_runs()
     for row in rows:
-        service.revive(row)
+        stored = service.revive(row)
         await executor.resume(row["id"], row["owner"], row["status"],
-                              store.stream_position(row["id"]))
+                              store.stream_position(row["id"]), stored)
     if rows:
         log.info("resumed %d runs a previous server process left active", len(rows))
 
@@ -69,7 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     service = RunService(settings, store, Hub(max_bytes=settings.viewer_max_bytes), executor)
     app.state.service = service
     await take_over(service)
-    await executor.start(service.on_event)
+    await executor.start(service.events.apply)
     await service.retention.start()
     try:
         yield

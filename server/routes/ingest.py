@@ -25,7 +25,8 @@ async def open_script_run(new: NewScriptRun, service: Service,
                           visitor: Caller) -> StrictJSONResponse:
     """Open a running run of the caller's that a script reports the steps of
     (a script's fit begins; docs/protocol.md)."""
-    return StrictJSONResponse(await service.scripts.open(visitor, new), 201)
+    run_id = service.scripts.open(visitor, new)
+    return StrictJSONResponse(service.get(run_id, visitor), 201)
 
 
 @router.post("/{run_id}/events", responses=answers(403, 404, 409, 413, 422))
