@@ -14,8 +14,7 @@ from typing import Any
 from server.errors import NotFound
 from server.identity import Visitor
 from server.liveruns import LiveState
-from server.store import RunStore
-from server.storerows import RUN_COLUMNS
+from server.store import RUN_COLUMNS, RunStore
 
 SCRIPT_KEY = "script"  # in a run's config: what the script said about itself; marks the source
 
