@@ -66,8 +66,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = RunStore(settings.db_path)
     store.open()
     executor = make_executor(settings)
-    service = RunService(settings, store, Hub(max_bytes=settings.viewer_max_bytes), executor)
-    app.state.service = service
+    hub = Hub(max_bytes=settings.viewer_max_bytes)
+    service = RunService(settings, store, hub, executor)
+    # What the routes take as dependencies (server/routes/deps.py).
+    app.state.service, app.state.store, app.state.hub = service, store, hub
+    app.state.executor, app.state.live = executor, service.live
+    app.state.snapshots = service.snapshots
     await take_over(service)
     await executor.start(service.events.apply)
     await service.retention.start()

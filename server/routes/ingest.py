@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 
 from server.bodies import StrictJSONRoute
 from server.errors import StrictJSONResponse
-from server.identity import Visitor
 from server.ingestbody import NewScriptRun, ScriptEvents
 from server.openapi import answers
-from server.routes.deps import get_service, get_visitor
-from server.service import RunService
+from server.routes.deps import Caller, ServiceDep
 from trainer.contract.schemas import Run
 
 router = APIRouter(prefix="/api/ingest/runs", tags=["scripts"], route_class=StrictJSONRoute)
-Service = Annotated[RunService, Depends(get_service)]
-Caller = Annotated[Visitor, Depends(get_visitor)]
 
 
 @router.post("", status_code=201, response_model=Run, responses=answers(413, 422, 429))
-async def open_script_run(new: NewScriptRun, service: Service,
+async def open_script_run(new: NewScriptRun, service: ServiceDep,
                           visitor: Caller) -> StrictJSONResponse:
     """Open a running run of the caller's that a script reports the steps of
     (a script's fit begins; docs/protocol.md)."""
@@ -32,7 +28,7 @@ async def open_script_run(new: NewScriptRun, service: Service,
 @router.post("/{run_id}/events", responses=answers(403, 404, 409, 413, 422))
 async def post_script_events(run_id: str,
                              body: Annotated[ScriptEvents, Body(default_factory=ScriptEvents)],
-                             service: Service, visitor: Caller) -> StrictJSONResponse:
+                             service: ServiceDep, visitor: Caller) -> StrictJSONResponse:
     """Apply a script's events; 409 with the status once the run has ended (stopped from the
     page, say): the script then stops fit."""
     status, answer = service.scripts.post(visitor, run_id, body.events)
