@@ -19,7 +19,6 @@ import numpy as np
 import tensorflow as tf
 
 PROBE_KEY = "_probe"
-_TINY = 1e-30
 
 
 @dataclass(frozen=True)
