@@ -40,7 +40,7 @@ from trainer.contract.protocol import GONE_CODE, dumps
 
 
 class RunService:
-    """Creates, stops and deletes runs, applies executor events, and builds Run views."""
+    """Creates, restarts, stops and deletes runs, and builds their views and snapshots."""
 
     def __init__(self, settings: Settings, store: RunStore, hub: Hub, executor: Executor) -> None:
         self.settings = settings

@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from server.app import create_app
 from server.settings import Settings
 from tests.helpers import tiny_run
+from trainer.contract.config import RunConfig
 
 ADMIN = "schemathesis-admin"
 EXAMPLES = 50  # per operation and generation mode
@@ -59,6 +60,9 @@ def test_the_spec_documents_the_bodies_and_answers(api_schema: Any) -> None:
     assert {"id", "status", "config", "layers", "progress", "owned"} <= set(run["required"])
     config = spec["components"]["schemas"]["RunConfig"]
     assert config["additionalProperties"] is False
+    # Generated from the model the route takes as its body, not declared by hand.
+    assert set(config["properties"]) == set(RunConfig.model_fields)
+    assert config["properties"]["model"] == {"$ref": "#/components/schemas/ModelConfig"}
     for path, method in [("/api/runs/{run_id}/stop", "post"), ("/api/runs/{run_id}", "delete")]:
         assert {"403", "404", "409"} <= set(spec["paths"][path][method]["responses"])
 
