@@ -2,8 +2,9 @@
 
 FastAPI parses a JSON body with `json.loads`, which takes `NaN` and `Infinity`; a route of a
 router made with `route_class=StrictJSONRoute` parses it here instead, so such a constant (or
-bytes that are not UTF-8) is the same `json_invalid` 422 as any other text that is not JSON.
-An empty body, or one of only whitespace, is the empty object: every field's default.
+bytes that are not text) is the same `json_invalid` 422 as any other text that is not JSON.
+An empty body is no body: the route's default (for RunConfig, every field's default); a body
+of only whitespace is not JSON.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ def _no_constant(name: str) -> Any:
 
 def loads_strict(body: bytes) -> Any:
     """The JSON value of a body; json.JSONDecodeError for anything that is not strict JSON."""
-    if not body.strip():
-        return {}
     try:
         return json.loads(body, parse_constant=_no_constant)
     except json.JSONDecodeError:

@@ -22,7 +22,9 @@ Number = float | None  # a non-finite figure arrives as null
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict like RunConfig: a JSON value of another type (false for a number, "3" for an int)
+    # is refused, as the schema /openapi.json shows for these bodies says.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LayerInfo(_Body):
@@ -72,14 +74,14 @@ class EpochEvent(_Body):
 
 
 class Suggestion(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     label: str = Field(max_length=200)
     overrides: dict[str, Any]
     code: str | None = Field(None, max_length=2000)
 
 
 class Diagnosis(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     state: Literal[DIAGNOSIS_STATES]
     ratio: Number = None
     message: str = Field(max_length=4000)
