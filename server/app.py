@@ -52,9 +52,9 @@ async def take_over(service: RunService) -> None:
         return
     rows = store.active_runs()
     for row in rows:
-        service.revive(row)
+        stored = service.revive(row)
         await executor.resume(row["id"], row["owner"], row["status"],
-                              store.stream_position(row["id"]))
+                              store.stream_position(row["id"]), stored)
     if rows:
         log.info("resumed %d runs a previous server process left active", len(rows))
 
@@ -66,10 +66,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = RunStore(settings.db_path)
     store.open()
     executor = make_executor(settings)
-    service = RunService(settings, store, Hub(max_bytes=settings.viewer_max_bytes), executor)
-    app.state.service = service
+    hub = Hub(max_bytes=settings.viewer_max_bytes)
+    service = RunService(settings, store, hub, executor)
+    # What the routes take as dependencies (server/routes/deps.py).
+    app.state.service, app.state.store, app.state.hub = service, store, hub
+    app.state.executor, app.state.live = executor, service.live
+    app.state.snapshots = service.snapshots
     await take_over(service)
-    await executor.start(service.on_event)
+    await executor.start(service.events.apply)
     await service.retention.start()
     try:
         yield

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import ApiError, StrictJSONResponse
+from server.errors import StrictJSONResponse
 
 
-class BodyTooLarge(ApiError):
-    status_code = 413
+class BodyTooLarge(HTTPException):
+    """413. An HTTPException, so FastAPI passes it on while it reads a typed body."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail)
 
 
 class BodyLimitMiddleware:
@@ -37,7 +41,7 @@ class BodyLimitMiddleware:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                # Raised inside the route, so the app's ApiError handler answers it.
+                # Raised inside the route, so the app's HTTPException handler answers it.
                 raise self._error()
             return message
 

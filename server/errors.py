@@ -7,12 +7,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.executors.base import ExecutorUnavailable
 from server.store import StoreError
+from trainer.contract.configerrors import explain, item
 from trainer.contract.protocol import dumps
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ class ApiError(Exception):
 
 
 class InvalidInput(ApiError):
-    """422: `detail` is a list of {loc, path, msg, type} (configerrors.explain_errors)."""
+    """422: `detail` is a list of {loc, path, msg, type} (trainer.contract.configerrors)."""
 
     status_code = 422
 
@@ -63,9 +65,30 @@ class TooMany(ApiError):
         super().__init__(detail, {"Retry-After": str(retry_after)})
 
 
-def body_error(kind: str, msg: str) -> dict[str, Any]:
-    """One 422 item about the request body as a whole, shaped like explain_errors' items."""
-    return {"loc": [], "path": "(body)", "type": kind, "msg": f"(body): {msg}"}
+def explain_request(exc: RequestValidationError, request: Request) -> list[dict[str, Any]]:
+    """A request's validation errors as 422 items with sentences (see contract.configerrors).
+
+    Errors about the body are explained against the route's body model (which names the fields
+    allowed where one is unknown); a body that is not JSON is one item about the whole body.
+    """
+    body_model = _body_model(request)
+    items: list[dict[str, Any]] = []
+    for error in exc.errors():
+        where, *loc = error.get("loc") or ("body",)
+        if error.get("type") == "json_invalid":
+            why = (error.get("ctx") or {}).get("error", "invalid JSON")
+            position = f" at character {loc[0]}" if loc and loc[0] else ""
+            items.append(item([], "json_invalid", f"the body is not valid JSON ({why}"
+                                                  f"{position})"))
+            continue
+        items.extend(explain([{**error, "loc": loc}], body_model if where == "body" else None))
+    return items
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -80,14 +103,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return StrictJSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> StrictJSONResponse:
-        items = []
-        for e in exc.errors():
-            loc = [p for p in e.get("loc", ()) if p not in ("query", "path", "body")]
-            path = ".".join(str(p) for p in loc) or "(request)"
-            items.append({"loc": loc, "path": path, "type": e.get("type", "value_error"),
-                          "msg": f"{path}: {e.get('msg', 'invalid value')}"})
-        return StrictJSONResponse({"detail": items}, 422)
+    async def invalid_request(request: Request, exc: RequestValidationError
+                              ) -> StrictJSONResponse:
+        return StrictJSONResponse({"detail": explain_request(exc, request)}, 422)
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> StrictJSONResponse:

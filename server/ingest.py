@@ -12,89 +12,75 @@ owner's limit.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from server.errors import Forbidden, InvalidInput, TooMany
+from server.errors import Forbidden, InvalidInput
+from server.executors.replay import ReplayFilter
 from server.identity import Visitor
-from server.ingestbody import (
-    MetricsEvent,
-    NewScriptRun,
-    ScriptEvents,
-    check_steps,
-    parse,
-    script_config,
-)
-from server.inputs import parse_object
-from server.store import ACTIVE
+from server.ingestbody import Event, MetricsEvent, NewScriptRun, check_steps, script_config
+from server.liveruns import LiveState, new_run_id
+from server.quotas import check_active
+from server.runevents import RunEvents
+from server.settings import Settings
+from server.store import ACTIVE, RunStore
 from server.thinning import Thinner
-from trainer.contract.protocol import finished, started
-
-if TYPE_CHECKING:
-    from server.service import RunService
-
-SCRIPT_KEY = "script"  # in a run's config: what the script said about itself; marks the source
-
-
-def is_script_run(row: dict[str, Any]) -> bool:
-    """Whether the run was streamed in by a script (not trained by a worker)."""
-    return isinstance(row.get("config"), dict) and SCRIPT_KEY in row["config"]
+from server.views import SCRIPT_KEY, is_script_run, stored_row
+from trainer.contract.protocol import started
 
 
 class ScriptRuns:
     """Opens script runs and applies their posted events."""
 
-    def __init__(self, service: RunService, idle_seconds: float) -> None:
-        self.service = service
+    def __init__(self, settings: Settings, store: RunStore, events: RunEvents,
+                 idle_seconds: float) -> None:
+        self.settings = settings
+        self.store = store
+        self.events = events
         self.idle_seconds = idle_seconds
         self.last_post: dict[str, float] = {}  # run id -> time.monotonic() of its last post
+        # A script posts a batch again when the answer to it was lost: copies are dropped here.
+        self.replays: dict[str, ReplayFilter] = {}
 
-    async def open(self, visitor: Visitor, body: bytes) -> dict[str, Any]:
-        """A new running run of the caller's, with the script's layers."""
-        from server.service import LiveRun, new_run_id  # circular at import time
-
-        new = parse(NewScriptRun, parse_object(body))
-        service = self.service
+    def open(self, visitor: Visitor, new: NewScriptRun) -> str:
+        """A new running run of the caller's, with the script's layers; its id."""
         self.expire_idle()
-        limit = service.settings.max_active_per_visitor
-        if not visitor.admin and service.store.count_active(visitor.id) >= limit:
-            raise TooMany(f"you already have {limit} runs queued or running, the most one "
-                          "visitor may have; stop one or wait for one to finish", retry_after=15)
+        check_active(self.store, visitor, self.settings.max_active_per_visitor)
         params = sum(layer.params for layer in new.layers)
-        if params > service.settings.max_params:
+        if params > self.settings.max_params:
             raise InvalidInput([{"loc": ["layers"], "path": "layers", "type": "value_error",
                                  "msg": f"layers: this model has {params:,} trainable "
                                         f"parameters, more than this server's limit of "
-                                        f"{service.settings.max_params:,}"}])
+                                        f"{self.settings.max_params:,}"}])
         config = script_config(new.config, new.name)
         config[SCRIPT_KEY] = new.script
         now = time.time()
         progress = {"step": 0, "epoch": 0, "total_steps": new.total_steps or 0}
         run_id = new_run_id()
-        service.store.insert_run({
+        self.store.insert_run({
             "id": run_id, "owner": visitor.id, "name": new.name, "status": "running",
             "config": config, "parent_id": None, "created_at": now, "progress": progress})
-        service.store.update_run(run_id, started_at=now)
-        service.live[run_id] = LiveRun("running", dict(progress),
-                                       Thinner(service.settings.history_max_steps))
+        self.store.update_run(run_id, started_at=now)
+        self.events.live.add(run_id, LiveState("running", dict(progress),
+                                               Thinner(self.settings.history_max_steps)))
         self.last_post[run_id] = time.monotonic()
+        self.replays[run_id] = ReplayFilter(running=True)
         layers = [layer.model_dump() for layer in new.layers]
-        service.on_event(run_id, started(layers, new.total_steps or 0, 0, now))
-        return service.get(run_id, visitor)
+        self.events.apply(run_id, started(layers, new.total_steps or 0, 0, now))
+        return run_id
 
-    def post(self, visitor: Visitor, run_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    def post(self, visitor: Visitor, run_id: str,
+             events: list[Event]) -> tuple[int, dict[str, Any]]:
         """Apply the posted events; (200, {status}) or, for a run that has ended, (409, ...)."""
-        service = self.service
-        row = service.row(run_id)
+        row = stored_row(self.store, run_id)
         if not is_script_run(row):
             raise Forbidden(f"run '{run_id}' is trained by a worker, not by a script: only "
                             "its worker reports its steps")
         if not (visitor.admin or row["owner"] == visitor.id):
             raise Forbidden(f"run '{run_id}' is not yours: only the script that opened it "
                             "may report its steps")
-        events = parse(ScriptEvents, parse_object(body)).events
-        live = service.live.get(run_id)
-        if live is None or row["status"] not in ACTIVE:
-            self.last_post.pop(run_id, None)
+        live = self.events.live
+        if run_id not in live or row["status"] not in ACTIVE:
+            self._forget(run_id)
             return 409, {"detail": f"run '{run_id}' has ended ({row['status']}): stop fit",
                          "status": row["status"], "error": row["error"]}
         n_layers = len(row["layers"] or [])
@@ -102,23 +88,28 @@ class ScriptRuns:
             if isinstance(event, MetricsEvent):
                 check_steps(event.items, n_layers)
         self.last_post[run_id] = time.monotonic()
+        replay = self.replays.setdefault(run_id, ReplayFilter(running=True))
         for event in events:
-            service.on_event(run_id, event.model_dump(exclude_none=isinstance(
-                event, MetricsEvent)))
-            if run_id not in service.live:  # the script ended it
-                self.last_post.pop(run_id, None)
+            new = replay.admit(event.model_dump(exclude_none=isinstance(event, MetricsEvent)))
+            if new is not None:
+                self.events.apply(run_id, new)
+            if run_id not in live:  # the script ended it
+                self._forget(run_id)
                 break
-        return 200, {"status": service.live[run_id].status if run_id in service.live
-                     else service.row(run_id)["status"]}
+        state = live.get(run_id)
+        return 200, {"status": state.status if state else stored_row(self.store,
+                                                                      run_id)["status"]}
 
     def expire_idle(self) -> None:
         """End the script runs whose script has been silent too long."""
         cutoff = time.monotonic() - self.idle_seconds
         for run_id, seen in list(self.last_post.items()):
             if seen < cutoff:
-                del self.last_post[run_id]
-                if run_id in self.service.live:
-                    self.service.on_event(run_id, finished(
-                        "failed", f"the script stopped reporting (nothing for "
-                                  f"{self.idle_seconds:g} s): it was killed or lost its "
-                                  "connection"))
+                self._forget(run_id)
+                self.events.end(run_id, "failed", (
+                    f"the script stopped reporting (nothing for {self.idle_seconds:g} s): it "
+                    "was killed or lost its connection"))
+
+    def _forget(self, run_id: str) -> None:
+        self.last_post.pop(run_id, None)
+        self.replays.pop(run_id, None)

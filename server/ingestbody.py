@@ -1,7 +1,8 @@
 """The bodies a script's callback posts (`gradwatch.GradWatchCallback`), validated at the edge.
 
 TF-free like the rest of the server. The events are trainer.protocol's, from the script instead
-of a worker: a run it opened takes `metrics`, `epoch`, `diagnosis` and `finished` events.
+of a worker: a run it opened takes `metrics`, `epoch`, `diagnosis` and `finished` events. The
+routes take these models as typed bodies; their errors are explained by the app's one handler.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.errors import InvalidInput
 from trainer.contract.config import RunConfig
+from trainer.contract.configerrors import explain
 from trainer.contract.protocol import DIAGNOSIS_STATES, FINAL_STATUSES
 
 MAX_LAYERS = 2000
@@ -20,7 +22,9 @@ Number = float | None  # a non-finite figure arrives as null
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict like RunConfig: a JSON value of another type (false for a number, "3" for an int)
+    # is refused, as the schema /openapi.json shows for these bodies says.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LayerInfo(_Body):
@@ -70,14 +74,14 @@ class EpochEvent(_Body):
 
 
 class Suggestion(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     label: str = Field(max_length=200)
     overrides: dict[str, Any]
     code: str | None = Field(None, max_length=2000)
 
 
 class Diagnosis(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     state: Literal[DIAGNOSIS_STATES]
     ratio: Number = None
     message: str = Field(max_length=4000)
@@ -105,23 +109,6 @@ class ScriptEvents(_Body):
     events: list[Event] = Field(default_factory=list, max_length=MAX_EVENTS)
 
 
-def _explain(exc: ValidationError) -> list[dict[str, Any]]:
-    out = []
-    for item in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in item["loc"]) or "(body)"
-        out.append({"loc": list(item["loc"]), "path": path, "type": item["type"],
-                    "msg": f"{path}: {item['msg']}"})
-    return out
-
-
-def parse(model: type[_Body], value: dict[str, Any]) -> Any:
-    """The validated body, or InvalidInput naming each wrong field."""
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        raise InvalidInput(_explain(exc)) from None
-
-
 def script_config(value: dict[str, Any], name: str) -> dict[str, Any]:
     """A full RunConfig dict from the script's closest one: each section validated alone
     (a script's model need not be a combination the form could build)."""
@@ -132,8 +119,9 @@ def script_config(value: dict[str, Any], name: str) -> dict[str, Any]:
         try:
             sections[key] = field.annotation.model_validate(value.get(key, {}))
         except ValidationError as exc:
-            items = _explain(exc)
+            items = explain(exc.errors(include_url=False), field.annotation)
             for item in items:
+                item["loc"] = ["config", key, *item["loc"]]
                 item["path"] = f"config.{key}.{item['path']}"
                 item["msg"] = f"config.{key}.{item['msg']}"
             raise InvalidInput(items) from None

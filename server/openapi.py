@@ -1,66 +1,15 @@
-"""The server's own answers as models (health, problems), so the OpenAPI page says what comes back.
+"""What FastAPI cannot infer for the OpenAPI page: the error answers and a partial RunConfig.
 
-The records both sides share (Run, History, Diagnosis, Preset) are in trainer/contract/schemas.py.
-The routes build their answers as plain dicts (StrictJSONResponse renders non-finite numbers as
-null); these models only describe them. Request bodies are read raw (see server/inputs.py, for
-the 422 sentences), so their schema, RunConfig, is declared here with `request_body`.
+Request bodies and successful answers are typed in the routes with the contract's models
+(trainer/contract/: RunConfig, Run, History, Preset), so FastAPI documents them itself. The
+errors are raised, not returned, so each route lists the ones it may answer with `answers`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
-
-from trainer.contract.schemas import OpenRecord
-
-
-class ExecutorHealth(OpenRecord):
-    kind: str
-    state: Literal["ok", "starting", "degraded"]
-    workers: int
-    busy: int
-    queued: int
-    pids: list[int] = Field([], description="Local worker processes' ids.")
-    tf_threads: list[int | None] = Field(
-        [], description="Each local worker's TensorFlow intra-op threads, in the order of "
-                        "`pids` (null until the worker is ready; 0: TensorFlow's default).")
-
-
-class StoreHealth(BaseModel):
-    state: Literal["ok", "error"]
-    error: str | None
-
-
-class FanoutCounts(BaseModel):
-    """Websocket fan-out work since the server started: a frame is encoded once for all the
-    viewers of its run, queued once per viewer, and sent in fewer sends when a viewer's waiting
-    metrics frames merge."""
-
-    encoded: int
-    queued: int
-    sent: int
-
-
-class SnapshotCacheStats(BaseModel):
-    """Encoded snapshots of ended runs kept in memory (`GRADWATCH_SNAPSHOT_CACHE_BYTES`): a new
-    viewer of an ended run is served from here instead of re-reading its steps."""
-
-    runs: int
-    bytes: int
-    hits: int
-    misses: int
-
-
-class Health(BaseModel):
-    ok: bool
-    pid: int = Field(description="The server's process id (for memory monitoring).")
-    executor: ExecutorHealth
-    store: StoreHealth
-    live_runs: int
-    viewers: int
-    frames: FanoutCounts
-    snapshot_cache: SnapshotCacheStats
+from pydantic import BaseModel, Field, WithJsonSchema
 
 
 class Problem(BaseModel):
@@ -100,7 +49,8 @@ def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: ANSWERS[code] for code in codes}
 
 
-def request_body(description: str) -> dict[str, Any]:
-    """`openapi_extra` for a route whose JSON body is a (partial) RunConfig."""
-    return {"requestBody": {"required": False, "description": description, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/RunConfig"}}}}}
+# A partial RunConfig (restart merges it over a full one, so the route takes a dict): documented
+# as RunConfig, whose every field is optional.
+PartialRunConfig = Annotated[dict[str, Any], WithJsonSchema(
+    {"$ref": "#/components/schemas/RunConfig",
+     "description": "A partial RunConfig, deep-merged over the run's."})]

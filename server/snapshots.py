@@ -3,13 +3,26 @@
 A run that has ended never changes, but its snapshot frame costs a read of every stored step,
 a parse and an encode: 130-160 ms for a 10-layer run of 12,500 steps. This keeps the encoded
 part of the frame that is the same for every viewer, encoded off the event loop as soon as the
-run ends (`RunService.keep_snapshot`), least recently used dropped first past a total size; the
-`run` part (which says whether the viewer owns it) is encoded per viewer.
+run ends (`keep_soon`, called by RunEvents), least recently used dropped first past a total
+size; the `run` part (which says whether the viewer owns it) is encoded per viewer.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from trainer.contract.protocol import FINAL_STATUSES, dumps
+
+Row = dict[str, Any]
+Encoding = asyncio.Future[tuple[Row | None, str]]
+
+
+def encode_members(history: dict[str, list[Any]], epochs: list[dict[str, Any]]) -> str:
+    """The `"history": ..., "epochs": ...` members of a snapshot frame, encoded."""
+    return dumps({"history": history, "epochs": epochs})[1:-1]
 
 
 class SnapshotCache:
@@ -20,6 +33,43 @@ class SnapshotCache:
         self._members: OrderedDict[str, str] = OrderedDict()
         self._bytes = 0
         self.hits = self.misses = 0
+        self._encoding: dict[str, Encoding] = {}
+
+    async def members(self, run_id: str, read: Callable[[], tuple[Row, str]]
+                      ) -> tuple[Row | None, str]:
+        """A run's encoded members: kept ones (row None), or `read` off the loop (row, members)
+        once for all the viewers asking at the same time; an ended run's are then kept."""
+        members = self.get(run_id)
+        if members is not None:
+            return None, members
+        encoding = self._encoding.get(run_id)
+        if encoding is None:
+            encoding = self._encode_soon(run_id, read)
+        return await asyncio.shield(encoding)
+
+    def keep_soon(self, run_id: str, history: dict[str, list[Any]],
+                  epochs: list[dict[str, Any]]) -> None:
+        """Encode a run that just ended, from the History it had in memory, for its next
+        viewers (a class opening it at once); the caller must not change them any more."""
+        if self.max_bytes and run_id not in self._encoding:
+            self._encode_soon(run_id, lambda: (None, encode_members(history, epochs)))
+
+    def _encode_soon(self, run_id: str, encode: Callable[[], tuple[Row | None, str]]
+                     ) -> Encoding:
+        """Run `encode` off the loop, once for everyone asking meanwhile; keep what an ended
+        run's encoding gives (a row of None means: encoded as the run ended)."""
+        encoding = asyncio.ensure_future(asyncio.to_thread(encode))
+        self._encoding[run_id] = encoding
+
+        def done(future: Encoding) -> None:
+            self._encoding.pop(run_id, None)
+            if not future.cancelled() and future.exception() is None:
+                row, members = future.result()
+                if row is None or row["status"] in FINAL_STATUSES:
+                    self.put(run_id, members)
+
+        encoding.add_done_callback(done)
+        return encoding
 
     def get(self, run_id: str, count: bool = True) -> str | None:
         """The run's encoded members, if kept (`count`: a viewer's lookup, for the stats)."""

@@ -85,3 +85,28 @@ def test_a_silent_script_run_ends_failed_and_frees_the_owners_slot(tmp_path):
         assert listed[run["id"]]["status"] == "failed"
         assert "stopped reporting" in listed[run["id"]]["error"]
         assert open_run(http).status_code == 201
+
+
+def test_a_batch_a_script_posts_again_is_applied_once(tmp_path):
+    # The callback posts a batch again when the answer to it was lost (sender.py).
+    with app_client(tmp_path) as http:
+        run = open_run(http).json()
+        events = f"/api/ingest/runs/{run['id']}/events"
+        batch = {"events": [{"type": "metrics", "items": [step(0), step(1)]},
+                            {"type": "epoch", "epoch": 0, "loss": 0.5}]}
+        assert http.post(events, json=batch).status_code == 200
+        assert http.post(events, json=batch).status_code == 200
+        assert http.post(events, json={"events": [
+            {"type": "metrics", "items": [step(1), step(2)]}]}).status_code == 200
+        history = http.get(f"/api/runs/{run['id']}/metrics").json()
+        assert history["step"] == [0, 1, 2]
+
+
+def test_an_empty_or_non_object_body_says_an_object_is_expected(tmp_path):
+    with app_client(tmp_path) as http:
+        for raw in (b"", b"[]", b"null"):
+            answer = http.post("/api/ingest/runs", content=raw,
+                               headers={"content-type": "application/json"})
+            assert answer.status_code == 422, raw
+            [item] = answer.json()["detail"]
+            assert item["path"] == "(body)" and "expected a JSON object" in item["msg"]

@@ -116,3 +116,58 @@ def test_trainer_workers_load_no_web_stack(module: str) -> None:
     loaded = loaded_after_import(module)
     assert "trainer" in loaded
     assert not loaded & {"fastapi", "starlette", "uvicorn", "server"}
+
+
+def import_graph(*packages: str) -> dict[str, set[str]]:
+    """Module → the modules of `packages` it imports (anywhere in it, lazy imports included)."""
+    modules = {module_name(path): path for package in packages for path in sources(package)}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        graph[module] = set()
+        for name, _ in imported_names(path):
+            while name and name not in modules:  # `from a.b import f`: the module a.b
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                graph[module].add(name)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of a graph: its strongly connected parts of more than one module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            part = []
+            while True:
+                top = stack.pop()
+                part.append(top)
+                if top == node:
+                    break
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("package", ["server", "trainer"])
+def test_no_module_imports_in_a_cycle(package: str) -> None:
+    assert cycles(import_graph(package)) == []

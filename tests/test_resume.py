@@ -8,6 +8,7 @@ from typing import Any
 
 from server.app import INTERRUPTED, take_over
 from server.executors.base import Executor
+from server.executors.replay import ReplayFilter, StoredTail
 from server.hub import Hub
 from server.service import RunService
 from server.settings import Settings
@@ -16,18 +17,30 @@ from tests.test_store import make_run, step
 
 
 class StubExecutor(Executor):
-    """Records what the service asks of it; never runs anything."""
+    """Records what the service asks of it; never runs anything. `deliver` hands a run's
+    events on the way a resuming executor does: what was stored already is dropped."""
 
     kind = "stub"
 
     def __init__(self, resumes: bool) -> None:
         self.resumes_runs = resumes
         self.resumed: list[tuple[str, str, str, str | None]] = []
+        self.replays: dict[str, ReplayFilter] = {}
+        self.on_event: Any = None
 
-    async def resume(self, run_id: str, owner: str, status: str, position: str | None) -> None:
+    async def resume(self, run_id: str, owner: str, status: str, position: str | None,
+                     stored: StoredTail) -> None:
         self.resumed.append((run_id, owner, status, position))
+        self.replays[run_id] = ReplayFilter(stored, running=status == "running")
 
-    async def start(self, on_event: Any) -> None: ...
+    def deliver(self, run_id: str, event: dict[str, Any]) -> None:
+        replay = self.replays.setdefault(run_id, ReplayFilter())
+        if (new := replay.admit(event)) is not None:
+            self.on_event(run_id, new)
+
+    async def start(self, on_event: Any) -> None:
+        self.on_event = on_event
+
     async def submit(self, *args: Any) -> None: ...
     async def stop(self, run_id: str, reason: str = "") -> bool: return False
     def queue_position(self, run_id: str) -> int | None: return None
@@ -54,7 +67,8 @@ async def resume_with_replay(tmp_path: Path) -> None:
     first = service_on(tmp_path, resumes=True)
     first.store.insert_run(make_run("r", status="queued"))
     await take_over(first)
-    emit = first.on_event
+    await first.executor.start(first.events.apply)
+    emit = first.executor.deliver
     emit("r", {"type": "dispatched", "worker": "w1"})
     emit("r", {"type": "metrics", "items": [step(i) for i in range(10)]})
     emit("r", epoch(0))
@@ -65,14 +79,15 @@ async def resume_with_replay(tmp_path: Path) -> None:
 
     second = service_on(tmp_path, resumes=True)
     await take_over(second)
+    await second.executor.start(second.events.apply)
     assert second.executor.resumed == [("r", "v1", "running", "5-0")]
     # The stream is read again after 5-0: it replays steps 10 and 11, then goes on.
-    emit = second.on_event
+    emit = second.executor.deliver
     emit("r", {"type": "metrics", "items": [step(i) for i in range(10, 15)]})
     emit("r", epoch(0))
     emit("r", epoch(1))
     emit("r", {"type": "dispatched", "worker": "w1"})
-    live = second.live["r"]  # what viewers' snapshots are made of
+    live = second.live.get("r")  # what viewers' snapshots are made of
     assert live.history["step"] == list(range(15)) and len(live.epochs) == 2
     emit("r", {"type": "finished", "status": "completed", "error": None})
     store = second.store

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.store import RunStore, StoreError
+from server.store import RUN_COLUMNS, RunStore, StoreError
+from trainer.contract.schemas import Run
 
 
 def make_run(run_id: str, owner: str = "v1", status: str = "queued", created: float = 0.0):
@@ -153,3 +154,10 @@ def test_locked_database_is_a_store_error(tmp_path: Path) -> None:
         assert store.get_run("a") is not None
     finally:
         store.close()
+
+
+def test_the_runs_table_has_a_column_for_every_stored_field_of_the_contracts_run(
+        store: RunStore) -> None:
+    columns = {r[1] for r in sqlite3.connect(store.path).execute("PRAGMA table_info(runs)")}
+    assert columns == set(RUN_COLUMNS)
+    assert set(RUN_COLUMNS) - {"owner"} <= set(Run.model_fields)

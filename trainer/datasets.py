@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from trainer.contract.config import RunConfig, input_shape, n_samples, n_train
+from trainer.contract.datasets import DATASET_SPECS, Task
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,7 @@ class Dataset:
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
-    task: str  # "binary", "multiclass" or "regression"
+    task: Task  # "binary", "multiclass" or "regression" (from the dataset's spec)
 
 
 def _random(rng: np.random.Generator, n: int, features: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,33 +80,34 @@ def _adding(rng: np.random.Generator, n: int, seq_len: int) -> tuple[np.ndarray,
     return x, y
 
 
+Maker = Callable[[np.random.Generator, RunConfig, int], tuple[np.ndarray, np.ndarray]]
+
+# How each dataset of the contract's table (trainer/contract/datasets.py) is made: (rng, config,
+# number of examples) → (x, y). A test checks every name there has its maker here.
+MAKERS: dict[str, Maker] = {
+    "random": lambda rng, c, n: _random(rng, n, c.dataset.n_features),
+    "spirals": lambda rng, c, n: _spirals(rng, n, c.dataset.noise),
+    "circles": lambda rng, c, n: _sklearn_2d("circles", n, c.dataset.noise, c.seed),
+    "moons": lambda rng, c, n: _sklearn_2d("moons", n, c.dataset.noise, c.seed),
+    "xor": lambda rng, c, n: _xor(rng, n, c.dataset.noise),
+    "digits": lambda rng, c, n: _digits(rng, n),
+    "adding": lambda rng, c, n: _adding(rng, n, c.dataset.seq_len),
+}
+
+
 def make_dataset(config: RunConfig) -> Dataset:
     """Generate the run's data, deterministic in `config.seed`.
 
     Args:
         config: the run; `dataset` says which data and how much, `seed` seeds it.
     """
-    d = config.dataset
     rng = np.random.default_rng(config.seed)
     n = n_samples(config)
-    task = "binary"
-    if d.name == "random":
-        x, y = _random(rng, n, d.n_features)
-    elif d.name == "spirals":
-        x, y = _spirals(rng, n, d.noise)
-    elif d.name == "xor":
-        x, y = _xor(rng, n, d.noise)
-    elif d.name in ("circles", "moons"):
-        x, y = _sklearn_2d(d.name, n, d.noise, config.seed)
-    elif d.name == "digits":
-        x, y, task = (*_digits(rng, n), "multiclass")
-    elif d.name == "adding":
-        x, y, task = (*_adding(rng, n, d.seq_len), "regression")
-    else:  # pragma: no cover - RunConfig admits no other name
-        raise ValueError(f"unknown dataset {d.name!r}")
+    x, y = MAKERS[config.dataset.name](rng, config, n)
     order = rng.permutation(n)
     x, y = x[order].astype("float32"), y[order].astype("float32")
     if config.model.arch == "cnn":  # the digits as 8×8 single-channel images
         x = x.reshape((n, *input_shape(config)))
     cut = n_train(config)
+    task = DATASET_SPECS[config.dataset.name].task
     return Dataset(x[:cut], y[:cut], x[cut:], y[cut:], task)

@@ -8,6 +8,7 @@ import keras
 
 from trainer import remedies as table
 from trainer.contract.config import RunConfig, input_shape, n_classes
+from trainer.contract.datasets import DATASET_SPECS, Task
 from trainer.probe import ProbedModel
 
 LOSSES = {"binary": lambda: keras.losses.BinaryCrossentropy(from_logits=True),
@@ -17,13 +18,9 @@ ACCURACY = {"binary": lambda: keras.metrics.BinaryAccuracy(name="accuracy", thre
             "multiclass": lambda: keras.metrics.SparseCategoricalAccuracy(name="accuracy")}
 
 
-def task_of(config: RunConfig) -> str:
-    """binary, multiclass or regression, from the dataset."""
-    if config.dataset.name == "digits":
-        return "multiclass"
-    if config.dataset.name == "adding":
-        return "regression"
-    return "binary"
+def task_of(config: RunConfig) -> Task:
+    """binary, multiclass or regression: the dataset's (trainer/contract/datasets.py)."""
+    return DATASET_SPECS[config.dataset.name].task
 
 
 class _Seeds:

@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
+from server.executors.replay import StoredTail
+
 # Called on the server's event loop, in order per run: (run_id, event). Events are those of
 # contract.protocol plus {"type": "dispatched"} when a worker takes the run, and, from executors
 # that resume runs, {"type": "position", "stream_id": str} after the events up to that entry of
@@ -29,10 +31,13 @@ class Executor(ABC):
     async def start(self, on_event: EventCallback) -> None:
         """Start workers (or connect to them); events go to `on_event` from now on."""
 
-    async def resume(self, run_id: str, owner: str, status: str, position: str | None) -> None:
+    async def resume(self, run_id: str, owner: str, status: str, position: str | None,
+                     stored: StoredTail) -> None:
         """Follow a run a previous server process left queued or running (`resumes_runs`).
 
-        `position` is the last `position` event stored for it (None: from the beginning).
+        `position` is the last `position` event stored for it (None: from the beginning);
+        `stored` its last stored step and epoch: what the stream replays up to them is
+        dropped here (see server/executors/replay.py), not handed on.
         """
         raise NotImplementedError(f"the {self.kind} executor does not resume runs")
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from server.executors.base import EventCallback, Executor
 from server.executors.fairqueue import FairQueue, Pending
-from server.executors.workers import Worker
+from server.executors.processes import WorkerProcess
 from trainer.contract.protocol import finished
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class LocalExecutor(Executor):
         self.tf_threads = tf_threads  # TensorFlow threads per worker; None: TensorFlow's own
         self._ctx = multiprocessing.get_context("spawn")
         self._ids = itertools.count(1)
-        self._workers: dict[int, Worker] = {}
+        self._workers: dict[int, WorkerProcess] = {}
         self._queue = FairQueue()
         self._failed_starts = 0
         self._closing = False
@@ -130,12 +130,12 @@ class LocalExecutor(Executor):
             return
         wid = next(self._ids)
         main = functools.partial(worker_main, tf_threads=self.tf_threads)
-        worker = Worker.spawn(self._ctx, wid, main, self.target)
+        worker = WorkerProcess.spawn(self._ctx, wid, main, self.target)
         self._workers[wid] = worker
         threading.Thread(target=self._read, args=(worker,), name=f"worker-{wid}-events",
                          daemon=True).start()
 
-    def _read(self, worker: Worker) -> None:
+    def _read(self, worker: WorkerProcess) -> None:
         """Reader thread: carry one worker's events to the loop until it is dead and drained."""
         while True:
             try:
@@ -154,7 +154,8 @@ class LocalExecutor(Executor):
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(fn, *args)
 
-    def _handle(self, worker: Worker, wid: int, run_id: str | None, event: dict[str, Any]) -> None:
+    def _handle(self, worker: WorkerProcess, wid: int, run_id: str | None,
+                event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "ready":
             worker.state = "ready"
@@ -189,7 +190,7 @@ class LocalExecutor(Executor):
                         worker.drained or now - worker.died_at > DRAIN_SECONDS):
                     self._bury(worker)
 
-    def _bury(self, worker: Worker) -> None:
+    def _bury(self, worker: WorkerProcess) -> None:
         """A worker process ended: fail (or stop) its run and start a replacement."""
         del self._workers[worker.id]
         if worker.job is not None:
@@ -212,7 +213,7 @@ class LocalExecutor(Executor):
     def _running_owners(self) -> list[str]:
         return [w.job.owner for w in self._workers.values() if w.job is not None]
 
-    def _worker_of(self, run_id: str) -> Worker | None:
+    def _worker_of(self, run_id: str) -> WorkerProcess | None:
         return next((w for w in self._workers.values()
                      if w.job is not None and w.job.run_id == run_id), None)
 

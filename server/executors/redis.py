@@ -21,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from server.executors.base import EventCallback, Executor, ExecutorUnavailable
 from server.executors.redislink import ERRORS, READ_BLOCK_MS, RedisLink
+from server.executors.replay import ReplayFilter, StoredTail
 from server.executors.rqjobs import Snapshot
 from trainer.contract.protocol import finished
 from trainer.contract.redisnames import (
@@ -55,7 +56,7 @@ class Tracked:
     owner: str
     status: str             # queued | running
     last_id: str = "0-0"    # the last stream entry handed on
-    last_step: int = -1     # the last Step handed on
+    replay: ReplayFilter = field(default_factory=ReplayFilter)  # what was handed on already
     worker: str | None = None
     stop_reason: str | None = None
     lost: str | None = None  # set by the monitor: why the run seems gone; the reader settles it
@@ -85,8 +86,10 @@ class RedisExecutor(Executor):
         self._tasks = [asyncio.create_task(self._read_loop(), name="redis-executor-reader"),
                        asyncio.create_task(self._monitor_loop(), name="redis-executor-monitor")]
 
-    async def resume(self, run_id: str, owner: str, status: str, position: str | None) -> None:
-        self.runs[run_id] = Tracked(owner, status, position or "0-0")
+    async def resume(self, run_id: str, owner: str, status: str, position: str | None,
+                     stored: StoredTail) -> None:
+        self.runs[run_id] = Tracked(owner, status, position or "0-0",
+                                    ReplayFilter(stored, running=status == "running"))
         self._wake.set()
 
     async def submit(self, run_id: str, owner: str, config: dict[str, Any],
@@ -200,16 +203,11 @@ class RedisExecutor(Executor):
         if kind == "finished":
             self._settle(run_id, event)
             return
-        if kind == "metrics":
-            # Delivery from a worker is at least once: when the reply to its XADD batch times
-            # out (a worker busy tracing can miss it) it sends the batch again. Steps are
-            # numbered, so the copies are dropped here.
-            items = [it for it in event.get("items") or [] if it["step"] > tracked.last_step]
-            if not items:
-                return
-            tracked.last_step = items[-1]["step"]
-            event = {**event, "items": items}
-        self._emit(run_id, event)
+        # Delivery from a worker is at least once (when the reply to its XADD batch times out,
+        # a worker busy tracing can miss it, it sends the batch again), and a resumed stream
+        # replays what was stored after its last stored position: copies are dropped here.
+        if (new := tracked.replay.admit(event)) is not None:
+            self._emit(run_id, new)
 
     async def _settle_lost(self) -> None:
         """Read a lost run's stream one last time; if it has not ended there, end it here."""

@@ -4,30 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
+from server.bodies import StrictJSONRoute
 from server.errors import StrictJSONResponse
 from server.export import history_csv
-from server.identity import Visitor
-from server.openapi import answers, request_body
-from server.routes.deps import get_service, get_visitor
-from server.service import RunService
+from server.openapi import PartialRunConfig, answers
+from server.routes.deps import Caller, ServiceDep
+from trainer.contract.config import RunConfig
 from trainer.contract.schemas import History, Run
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
-Service = Annotated[RunService, Depends(get_service)]
-Caller = Annotated[Visitor, Depends(get_visitor)]
+router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=StrictJSONRoute)
 CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {
     "schema": {"type": "string"}}}, "description": "JSON by default; CSV with format=csv."}}
 
 
-@router.post("", status_code=201, response_model=Run, responses=answers(413, 422, 429, 503),
-             openapi_extra=request_body("A RunConfig; every field is optional."))
-async def create_run(request: Request, service: Service, visitor: Caller) -> StrictJSONResponse:
+@router.post("", status_code=201, response_model=Run, responses=answers(413, 422, 429, 503))
+async def create_run(config: Annotated[RunConfig, Body(default_factory=RunConfig)],
+                     service: ServiceDep, visitor: Caller) -> StrictJSONResponse:
     """Queue a run of the RunConfig in the body (every field optional)."""
-    run = await service.create(visitor, await request.body())
-    return StrictJSONResponse(run, 201)
+    return StrictJSONResponse(await service.create(visitor, config), 201)
 
 
 # Every handler here is `async def`: they read the service's in-memory state, which only the
@@ -35,20 +32,20 @@ async def create_run(request: Request, service: Service, visitor: Caller) -> Str
 
 
 @router.get("", response_model=list[Run], responses=answers(422))
-async def list_runs(service: Service, visitor: Caller,
+async def list_runs(service: ServiceDep, visitor: Caller,
                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> StrictJSONResponse:
     """Runs, newest first."""
     return StrictJSONResponse(await service.list(visitor, limit))
 
 
 @router.get("/{run_id}", response_model=Run, responses=answers(404))
-async def get_run(run_id: str, service: Service, visitor: Caller) -> StrictJSONResponse:
+async def get_run(run_id: str, service: ServiceDep, visitor: Caller) -> StrictJSONResponse:
     """One run."""
     return StrictJSONResponse(service.get(run_id, visitor))
 
 
 @router.get("/{run_id}/metrics", response_model=History, responses={**CSV, **answers(404, 422)})
-async def get_metrics(run_id: str, service: Service,
+async def get_metrics(run_id: str, service: ServiceDep,
                       format: Literal["json", "csv"] = "json") -> Response:
     """The run's whole recorded History, as JSON or as CSV (one row per recorded step)."""
     row, history = await service.history(run_id)
@@ -60,24 +57,23 @@ async def get_metrics(run_id: str, service: Service,
 
 @router.post("/{run_id}/stop", status_code=202, response_model=Run,
              responses=answers(403, 404, 409))
-async def stop_run(run_id: str, service: Service, visitor: Caller) -> StrictJSONResponse:
+async def stop_run(run_id: str, service: ServiceDep, visitor: Caller) -> StrictJSONResponse:
     """Stop a queued or running run (its owner or the admin)."""
     return StrictJSONResponse(await service.stop(visitor, run_id), 202)
 
 
 @router.post("/{run_id}/restart", status_code=201, response_model=Run,
-             responses=answers(404, 413, 422, 429, 503),
-             openapi_extra=request_body("A partial RunConfig, deep-merged over the run's."))
-async def restart_run(run_id: str, request: Request, service: Service,
-                      visitor: Caller) -> StrictJSONResponse:
+             responses=answers(404, 413, 422, 429, 503))
+async def restart_run(run_id: str, service: ServiceDep, visitor: Caller,
+                      overrides: Annotated[PartialRunConfig, Body(default_factory=dict)]
+                      ) -> StrictJSONResponse:
     """A new run of the caller's: this run's config with the body deep-merged over it."""
-    run = await service.restart(visitor, run_id, await request.body())
-    return StrictJSONResponse(run, 201)
+    return StrictJSONResponse(await service.restart(visitor, run_id, overrides), 201)
 
 
 @router.delete("/{run_id}", status_code=204, response_class=Response,
                responses=answers(403, 404, 409))
-async def delete_run(run_id: str, service: Service, visitor: Caller) -> Response:
+async def delete_run(run_id: str, service: ServiceDep, visitor: Caller) -> Response:
     """Delete a run that has ended, with its history."""
     service.delete(visitor, run_id)
     return Response(status_code=204)

@@ -10,9 +10,9 @@ from fastapi import APIRouter, WebSocket
 from starlette.responses import Response
 
 from server.errors import NotFound, StrictJSONResponse
-from server.hub import Subscriber
+from server.hub import Hub, Subscriber
 from server.identity import Visitor, visitor_of
-from server.routes.deps import get_service
+from server.routes.deps import HubDep, ServiceDep, SettingsDep, StoreDep
 from server.service import RunService
 from trainer.contract.protocol import GONE_CODE, REFUSED_CODE_BASE, dumps
 
@@ -21,31 +21,31 @@ CLOSE_GRACE_SECONDS = 5.0
 
 
 @router.websocket("/ws/runs/{run_id}")
-async def watch_run(websocket: WebSocket, run_id: str) -> None:
+async def watch_run(websocket: WebSocket, run_id: str, service: ServiceDep, store: StoreDep,
+                    hub: HubDep, settings: SettingsDep) -> None:
     """Stream a run to one viewer until either side closes."""
-    service = get_service(websocket)
     visitor = visitor_of(websocket)
     sockets: Counter[str] = websocket.app.state.sockets
-    if sockets[visitor.id] >= service.settings.max_sockets_per_visitor:
+    if sockets[visitor.id] >= settings.max_sockets_per_visitor:
         await _deny(websocket, StrictJSONResponse(
             {"detail": "too many open sockets from this visitor; close some tabs"}, 429))
         return
     sockets[visitor.id] += 1
     try:
-        await _watch(websocket, service, visitor, run_id)
+        await websocket.accept()
+        if store.get_run(run_id) is None:
+            await websocket.close(GONE_CODE, "there is no such run")
+            return
+        await _watch(websocket, service, hub, visitor, run_id)
     finally:
         sockets[visitor.id] -= 1
         if sockets[visitor.id] <= 0:
             del sockets[visitor.id]
 
 
-async def _watch(websocket: WebSocket, service: RunService, visitor: Visitor,
+async def _watch(websocket: WebSocket, service: RunService, hub: Hub, visitor: Visitor,
                  run_id: str) -> None:
-    await websocket.accept()
-    if service.store.get_run(run_id) is None:
-        await websocket.close(GONE_CODE, "there is no such run")
-        return
-    sub = service.hub.subscribe(run_id)
+    sub = hub.subscribe(run_id)
     try:
         # No await between subscribing and copying a live run's history: every step is
         # either in the snapshot or in a later frame, never both, never neither.
@@ -59,7 +59,7 @@ async def _watch(websocket: WebSocket, service: RunService, visitor: Visitor,
     except NotFound:
         await websocket.close(GONE_CODE, "there is no such run")
     finally:
-        service.hub.unsubscribe(run_id, sub)
+        hub.unsubscribe(run_id, sub)
 
 
 async def _pump(websocket: WebSocket, sub: Subscriber) -> None:

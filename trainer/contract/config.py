@@ -11,8 +11,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DATASETS = ("random", "spirals", "circles", "moons", "xor", "digits", "adding")
-SEQUENCE_DATASETS = ("adding",)
+from trainer.contract.datasets import (
+    DATASET_SPECS,
+    DATASETS,
+    IMAGE_DATASETS,
+    SEQUENCE_DATASETS,
+    showing,
+)
+
 INITIALIZERS = (
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal",
     "orthogonal", "random_normal", "random_uniform", "zeros",
@@ -22,7 +28,6 @@ REGULARIZERS = ("none", "l1", "l2", "l1_l2")
 CLIPPINGS = ("none", "norm", "global_norm", "value")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 ARCHS = ("mlp", "rnn", "cnn")
-IMAGE_DATASETS = ("digits",)  # what a cnn can take (as 8×8×1 images)
 CELLS = ("simple_rnn", "lstm", "gru")
 
 # The page greys out a field whose `x-applies-when` does not hold: a list of alternatives, each a
@@ -31,7 +36,6 @@ def _applies(*alternatives: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     return {"x-applies-when": [{k: list(v) for k, v in alt.items()} for alt in alternatives]}
 
 
-DIGITS_SAMPLES = 1797  # what sklearn.datasets.load_digits ships
 VALIDATION_FRACTION = 0.2
 MAX_TRAINABLE_PARAMS = 5_000_000
 
@@ -54,14 +58,13 @@ class DatasetConfig(_Section):
                            "(digits has at most 1797).")
     n_features: int = Field(100, ge=1, le=4096, description="Input width of the random "
                             "dataset; the 2-D problems have 2, digits 64, adding 2 per step.",
-                            json_schema_extra=_applies({"dataset.name": ("random",)}))
+                            json_schema_extra=_applies({"dataset.name": showing("n_features")}))
     noise: float = Field(0.1, ge=0.0, le=10.0, description="Noise added to the toy problems' "
                          "points (standard deviation).",
-                         json_schema_extra=_applies(
-                             {"dataset.name": ("spirals", "circles", "moons", "xor")}))
+                         json_schema_extra=_applies({"dataset.name": showing("noise")}))
     seq_len: int = Field(50, ge=2, le=500, description="Time steps of an adding-problem "
                          "sequence: the longer, the further the gradient must travel back.",
-                         json_schema_extra=_applies({"dataset.name": SEQUENCE_DATASETS}))
+                         json_schema_extra=_applies({"dataset.name": showing("seq_len")}))
 
 
 class ModelConfig(_Section):
@@ -208,11 +211,7 @@ class RunConfig(_Section):
             raise CombinationError(
                 f"remedies.{which}", f"remedies.{which} applies to the mlp and cnn "
                 "architectures only; for an rnn use remedies.layer_norm, or an lstm or gru cell")
-        n = trainable_params(self)
-        if n > MAX_TRAINABLE_PARAMS:
-            raise CombinationError(
-                "model", f"this model has {n:,} trainable parameters, more than the limit of "
-                f"{MAX_TRAINABLE_PARAMS:,}; use a smaller depth, width or n_features")
+        check_size(self, MAX_TRAINABLE_PARAMS)
         return self
 
 
@@ -229,28 +228,22 @@ class CombinationError(ValueError):
 def input_shape(config: RunConfig) -> tuple[int, ...]:
     """Shape of one example: (features,) for MLPs, (time steps, features) for sequences,
     (height, width, channels) for a cnn."""
-    name = config.dataset.name
-    if config.model.arch == "cnn":
-        return (8, 8, 1)
-    if name == "adding":
-        return (config.dataset.seq_len, 2)
-    if name == "digits":
-        return (64,)
-    if name == "random":
-        return (config.dataset.n_features,)
-    return (2,)
+    spec = DATASET_SPECS[config.dataset.name]
+    if config.model.arch == "cnn" and spec.image:
+        return spec.image
+    features = spec.features or config.dataset.n_features
+    return (config.dataset.seq_len, features) if spec.sequence else (features,)
 
 
 def n_classes(config: RunConfig) -> int:
     """Output units: 1 for binary and regression tasks, 10 for digits."""
-    return 10 if config.dataset.name == "digits" else 1
+    return DATASET_SPECS[config.dataset.name].classes
 
 
 def n_samples(config: RunConfig) -> int:
     """Examples actually generated (digits cannot have more than scikit-learn ships)."""
-    if config.dataset.name == "digits":
-        return min(config.dataset.n_samples, DIGITS_SAMPLES)
-    return config.dataset.n_samples
+    cap = DATASET_SPECS[config.dataset.name].max_samples
+    return min(config.dataset.n_samples, cap) if cap else config.dataset.n_samples
 
 
 def n_train(config: RunConfig) -> int:
@@ -286,6 +279,18 @@ def trainable_params(config: RunConfig) -> int:
             total += kernel * fan_in * width + width + per_norm
         fan_in = width
     return total + fan_in * n_classes(config) + n_classes(config)
+
+
+def check_size(config: RunConfig, max_params: int) -> None:
+    """Raise CombinationError if the model has more than `max_params` trainable parameters.
+
+    RunConfig checks its own limit with it; a server checks its (lower) setting with it too.
+    """
+    n = trainable_params(config)
+    if n > max_params:
+        raise CombinationError(
+            "model", f"this model has {n:,} trainable parameters, more than the limit of "
+            f"{max_params:,}; use a smaller depth, width or n_features")
 
 
 def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ Each thread reads through its own connection, so reads never wait for the writer
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -17,13 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from server.sqlbatch import transaction, write_batch
-from server.storerows import RUN_COLUMNS, SCHEMA, decode_run, encode_column
-from trainer.contract.protocol import append_steps, dumps, empty_history, loads
+import server.store.sql as sql
+from server.store.rows import RUN_COLUMNS, decode_records, decode_run
+from trainer.contract.protocol import append_steps, dumps, empty_history
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("queued", "running")
 T = TypeVar("T")
 
 
@@ -62,7 +60,7 @@ class RunStore:
         try:
             self._writer = self._connect()
             self._writer.execute("PRAGMA journal_mode=WAL")
-            self._writer.executescript(SCHEMA)
+            self._writer.executescript(sql.SCHEMA)
         except sqlite3.Error as exc:
             raise _describe(exc) from exc
         self._thread = threading.Thread(target=self._flush_loop, name="runstore-writer",
@@ -116,34 +114,20 @@ class RunStore:
 
     def insert_run(self, run: dict[str, Any]) -> None:
         """Add a new run; `run` has the RUN_COLUMNS (JSON ones as Python values)."""
-        values = tuple(encode_column(c, run.get(c)) for c in RUN_COLUMNS)
-        marks = ", ".join("?" * len(RUN_COLUMNS))
-        self._write(f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({marks})", values)
+        self._write(sql.INSERT_RUN, sql.run_values(run))
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         """Set some columns of a run now, e.g. status, started_at, layers."""
-        assert fields and set(fields) <= set(RUN_COLUMNS), fields
-        sets = ", ".join(f"{c} = ?" for c in fields)
-        values = tuple(encode_column(c, v) for c, v in fields.items())
-        self._write(f"UPDATE runs SET {sets} WHERE id = ?", (*values, run_id))
+        self._write(*sql.update_run(run_id, fields))
 
     def delete_run(self, run_id: str) -> bool:
         """Remove a run with its steps and epochs; False if there was none."""
         self.flush()  # so no buffered step of this run lands after the delete
-
-        def delete(conn: sqlite3.Connection) -> int:
-            with transaction(conn):
-                for table in ("steps", "epochs", "stream_positions"):
-                    conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-                return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
-
-        return self._writing(delete) > 0
+        return self._writing(lambda conn: sql.delete_run(conn, run_id)) > 0
 
     def fail_interrupted(self, error: str) -> int:
         """Mark runs a previous process left queued or running as failed; returns how many."""
-        return self._write(
-            "UPDATE runs SET status = 'failed', error = ?, finished_at = ? "
-            "WHERE status IN ('queued', 'running')", (error, time.time()))
+        return self._write(sql.FAIL_ACTIVE, (error, time.time()))
 
     # -- buffered writes -------------------------------------------------------------------
 
@@ -166,7 +150,7 @@ class RunStore:
 
     def set_later(self, run_id: str, **fields: Any) -> None:
         """Buffer frequent run columns (progress, diagnosis); only the latest value is written."""
-        assert set(fields) <= set(RUN_COLUMNS), fields
+        assert set(fields) <= set(RUN_COLUMNS), fields  # checked here, written at the flush
         with self._lock:
             self._fields.setdefault(run_id, {}).update(fields)
 
@@ -194,8 +178,8 @@ class RunStore:
             pending, self._pending = self._pending, []
             fields, self._fields = self._fields, {}
             if pending or fields:
-                with transaction(conn):
-                    write_batch(conn, pending, fields, encode_column)
+                with sql.transaction(conn):
+                    sql.write_batch(conn, pending, fields)
                 self.last_error = None
 
         if self._writer is not None:
@@ -211,59 +195,47 @@ class RunStore:
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run as a dict of RUN_COLUMNS, or None."""
-        rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
+        rows = self._query(sql.GET_RUN, (run_id,))
         return decode_run(rows[0]) if rows else None
 
     def list_runs(self, limit: int = 500) -> list[dict[str, Any]]:
         """Runs, newest first."""
-        rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs "
-                           "ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
-        return [decode_run(r) for r in rows]
+        return [decode_run(r) for r in self._query(sql.LIST_RUNS, (limit,))]
 
     def active_runs(self) -> list[dict[str, Any]]:
         """Runs queued or running, oldest first."""
-        rows = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE status IN "
-                           "('queued', 'running') ORDER BY created_at, rowid")
-        return [decode_run(r) for r in rows]
+        return [decode_run(r) for r in self._query(sql.ACTIVE_RUNS)]
 
     def stream_position(self, run_id: str) -> str | None:
         """The last stream entry stored for a run (see set_stream_position), or None."""
-        rows = self._query("SELECT entry_id FROM stream_positions WHERE run_id = ?", (run_id,))
+        rows = self._query(sql.STREAM_POSITION, (run_id,))
         return rows[0][0] if rows else None
 
     def count_active(self, owner: str | None = None) -> int:
         """Runs queued or running, of one owner or of everyone."""
-        sql = "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
-        params: tuple[Any, ...] = ()
-        if owner is not None:
-            sql, params = sql + " AND owner = ?", (owner,)
-        return self._query(sql, params)[0][0]
+        if owner is None:
+            return self._query(sql.COUNT_ACTIVE)[0][0]
+        return self._query(sql.COUNT_ACTIVE_OF, (owner,))[0][0]
 
     def count_queued(self) -> int:
         """Runs waiting for a worker."""
-        return self._query("SELECT COUNT(*) FROM runs WHERE status = 'queued'")[0][0]
+        return self._query(sql.COUNT_QUEUED)[0][0]
 
     def expired_runs(self, keep: int, finished_before: float | None) -> list[str]:
         """Runs that ended before the latest `keep` to end (0: no such limit), or before a time."""
-        ended = "status NOT IN ('queued', 'running')"
         rows = []
         if keep > 0:
-            rows += self._query(f"SELECT id FROM runs WHERE {ended} ORDER BY "
-                                "COALESCE(finished_at, created_at) DESC, rowid DESC "
-                                "LIMIT -1 OFFSET ?", (keep,))
+            rows += self._query(sql.ENDED_BEYOND, (keep,))
         if finished_before is not None:
-            rows += self._query(f"SELECT id FROM runs WHERE {ended} AND "
-                                "COALESCE(finished_at, created_at) < ?", (finished_before,))
+            rows += self._query(sql.ENDED_BEFORE, (finished_before,))
         return list(dict.fromkeys(r[0] for r in rows))
 
     def history(self, run_id: str) -> dict[str, list[Any]]:
         """A run's recorded steps as a History (CONTRACT §5)."""
-        rows = self._query("SELECT data FROM steps WHERE run_id = ? ORDER BY step", (run_id,))
         history = empty_history()
-        append_steps(history, [loads(r[0]) for r in rows])
+        append_steps(history, decode_records(self._query(sql.STEPS, (run_id,))))
         return history
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         """A run's epoch events, in order."""
-        rows = self._query("SELECT data FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
-        return [json.loads(r[0]) for r in rows]
+        return decode_records(self._query(sql.EPOCHS, (run_id,)))

@@ -1,4 +1,7 @@
-"""Worker: one local worker process with its queues, its stop flag and what it is doing."""
+"""WorkerProcess: one local worker process with its queues, its stop flag and what it is doing.
+
+(The process itself runs trainer/localworker.py; this is the server's handle on it.)
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
-class Worker:
+class WorkerProcess:
     """A worker process as the executor sees it: starting, ready (idle) or busy with a job."""
 
     id: int
@@ -36,7 +39,8 @@ class Worker:
     tf_threads: int | None = None  # TensorFlow's intra-op threads, as the worker reported
 
     @classmethod
-    def spawn(cls, ctx: BaseContext, wid: int, main: Callable[..., None], target: str) -> Worker:
+    def spawn(cls, ctx: BaseContext, wid: int, main: Callable[..., None],
+              target: str) -> WorkerProcess:
         """Start a worker process running `main(target, wid, tasks, events, stop_flag)`."""
         tasks, events, stop_flag = ctx.Queue(), ctx.Queue(), ctx.Value("i", 0)
         process = ctx.Process(target=main, args=(target, wid, tasks, events, stop_flag),
