@@ -66,6 +66,9 @@ def test_create_fills_defaults_and_queues(url: str) -> None:
     ({"remedies": {"activation": "softmax"}}, "remedies.activation", "relu"),
     ({"dataset": {"name": "adding"}}, "model.arch", "needs model.arch 'rnn'"),
     ({"model": {"width": 1024}}, "model", "limit of 100,000"),  # the server's max_params
+    ({"remedies": {"recurrent_gain": 3.0}}, "remedies.recurrent_gain", "rnn architecture only"),
+    ({"dataset": {"name": "adding"}, "model": {"arch": "rnn"},
+      "remedies": {"recurrent_gain": -1}}, "remedies.recurrent_gain", "greater than 0"),
     ([1, 2], "(body)", "expected a JSON object"),
 ])
 def test_invalid_config_is_422_with_the_path_and_a_sentence(url: str, body, path, says) -> None:

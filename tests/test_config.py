@@ -92,3 +92,20 @@ def test_a_cnn_needs_the_image_dataset_and_counts_its_convolutions():
                                   "model": {"arch": "cnn", "depth": 2, "width": 4}})
     # conv 3·3·1·4 + 4, conv 3·3·4·4 + 4, output 4·10 + 10
     assert input_shape(c) == (8, 8, 1) and trainable_params(c) == 40 + 148 + 50
+
+
+def test_recurrent_settings_belong_to_rnns_and_a_gain_is_positive():
+    import pytest as _pytest
+    from pydantic import ValidationError
+
+    from trainer.contract.config import RunConfig
+    rnn = {"dataset": {"name": "adding"}, "model": {"arch": "rnn"}}
+    assert RunConfig.model_validate({**rnn, "remedies": {"recurrent_gain": 3.0}}) \
+        .remedies.recurrent_gain == 3.0
+    for remedies in ({"recurrent_gain": 2.0}, {"recurrent_initializer": "he_normal"}):
+        with _pytest.raises(ValidationError, match="applies to the rnn architecture only"):
+            RunConfig.model_validate({"remedies": remedies})
+    with _pytest.raises(ValidationError):
+        RunConfig.model_validate({**rnn, "remedies": {"recurrent_gain": -1.0}})
+    assert RunConfig.model_validate({"model": {"residual_scale": "none"}}) \
+        .model.residual_scale == "none"

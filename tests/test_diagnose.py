@@ -8,7 +8,8 @@ import math
 
 from trainer.contract.config import RunConfig, deep_merge
 from trainer.contract.presets import PRESETS_BY_ID
-from trainer.diagnose import Layers, Recent, diagnose
+from trainer.diagnose import diagnose
+from trainer.evidence import Layers, Recent
 
 N = 11  # dense_1 … dense_10, output
 NAMES = tuple(f"dense_{i}" for i in range(1, N)) + ("output",)

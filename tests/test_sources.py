@@ -12,7 +12,7 @@ from trainer.advice import suggestions
 from trainer.contract.config import RunConfig, deep_merge
 from trainer.contract.papers import PAPERS
 from trainer.contract.presets import PRESETS
-from trainer.diagnose import Evidence
+from trainer.evidence import Evidence
 from trainer.explain import message, why
 from trainer.sentences import CAUSE, REMEDY_WHY, SLOPE
 

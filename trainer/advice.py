@@ -69,11 +69,21 @@ def _depth_vanishing(config: RunConfig) -> list[dict[str, Any]]:
     return out
 
 
+def _orthogonal_recurrent(config: RunConfig) -> list[dict[str, Any]]:
+    r = config.remedies
+    if (r.recurrent_initializer, r.recurrent_gain) == ("orthogonal", 1.0):
+        return []
+    return [_suggest("Orthogonal recurrent weights at gain 1 (spectral radius 1)",
+                     REMEDY_WHY["orthogonal"],
+                     remedies={"recurrent_initializer": "orthogonal", "recurrent_gain": 1.0})]
+
+
 def _time_vanishing(config: RunConfig) -> list[dict[str, Any]]:
     m, t = config.model, config.training
     if m.cell == "simple_rnn":
         return [_suggest("Use an LSTM cell", REMEDY_WHY["cell"], model={"cell": "lstm"}),
-                _suggest("Use a GRU cell", REMEDY_WHY["cell"], model={"cell": "gru"})]
+                _suggest("Use a GRU cell", REMEDY_WHY["cell"], model={"cell": "gru"}),
+                *_orthogonal_recurrent(config)]
     out = []
     if t.optimizer in ("adam", "rmsprop") and t.learning_rate < 1e-2:
         rate = min(t.learning_rate * 10, 1e-2)
@@ -95,8 +105,11 @@ def _exploding(config: RunConfig, axis: str) -> list[dict[str, Any]]:
         elif r.activation == "sigmoid":
             out.append(_suggest("ReLU with He initialization", REMEDY_WHY["activation"],
                                 remedies={"activation": "relu", "initializer": "he_normal"}))
-    if axis == "time" and m.cell == "simple_rnn":
-        out.append(_suggest("Use an LSTM cell", REMEDY_WHY["cell"], model={"cell": "lstm"}))
+    if axis == "time" or m.arch == "rnn":
+        out += _orthogonal_recurrent(config)
+        if m.cell == "simple_rnn":
+            out += [_suggest("Use an LSTM cell", REMEDY_WHY["cell"], model={"cell": "lstm"}),
+                    _suggest("Use a GRU cell", REMEDY_WHY["cell"], model={"cell": "gru"})]
     if axis == "depth" and m.arch != "rnn" and r.batch_norm and not r.residual:
         out.append(_suggest("Residual connections", REMEDY_WHY["residual_bn"],
                             remedies={"residual": True}))

@@ -8,11 +8,13 @@ states the rules, the thresholds and the measured cases; trainer/explain.py writ
 
 1. `unknown` with no steps, or fewer than MIN_STEPS finite ones.
 2. `diverged` when the loss or a gradient norm is NaN or infinite.
-3. `exploding` (axis `scale`) when every row is huge: the largest layer gradient norm is above
+3. `exploding` (axis `time`) when a recurrent run's gradient grows across time (below);
+   `exploding` (axis `scale`) when every row is huge: the largest layer gradient norm is above
    EXPLODING_NORM and EXPLODING_SCALE times that layer's weight norm (init-driven explosion,
    where forward and backward growth cancel in any ratio of weight gradients).
 4. Depth: the per-unit signal of the input-side layer ÷ that of the last hidden layer (the
-   output layer when there is a single hidden layer); normalization layers are not depth.
+   output layer when there is a single hidden layer); normalization layers are not depth, and
+   in a residual net the first block (no skip: it maps the input to the width) is left out.
    `exploding` above EXPLODING_RATIO (growth toward the input), `vanishing` below
    VANISHING_RATIO.
 5. Time (recurrent runs): ‖∂L/∂x_1‖ ÷ ‖∂L/∂x_T‖ below TIME_VANISHING_RATIO or above
@@ -26,13 +28,12 @@ HYSTERESIS back inside the threshold (the previous diagnosis is passed in).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from trainer.advice import suggestions
-from trainer.contract.config import RunConfig
+from trainer.contract.config import RunConfig, input_shape
 from trainer.contract.thresholds import (
     EXPLODING_NORM,
     EXPLODING_RATIO,
@@ -44,57 +45,11 @@ from trainer.contract.thresholds import (
     VANISHING_RATIO,
     WINDOW,
 )
-from trainer.explain import message, why
+from trainer.evidence import Evidence, Layers, Recent
+from trainer.explain import message, then, why
 
 NORMALIZATION = ("BatchNormalization", "LayerNormalization", "GroupNormalization",
                  "UnitNormalization", "RMSNormalization")
-
-
-@dataclass
-class Layers:
-    """What the diagnosis needs to know of the probed layers (ProbeLayout's fields)."""
-
-    names: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    units: tuple[int, ...] = ()
-
-
-@dataclass
-class Recent:
-    """The recent steps' figures, oldest first, one row per step, one column per layer."""
-
-    grad_norms: list[list[float | None]]
-    losses: list[float | None]
-    output_grad_norms: list[list[float | None]] = field(default_factory=list)
-    weight_norms: list[list[float | None]] = field(default_factory=list)
-    update_ratios: list[list[float | None]] = field(default_factory=list)
-    time_ratios: list[float | None] = field(default_factory=list)
-
-
-@dataclass
-class Evidence:
-    """The figures a verdict rests on (medians over the window); None where not measured."""
-
-    steps: int
-    source: str = "backprop"          # "backprop": output_grad_norms; "weights": grad_norms
-    first: str = "layer 1"
-    last: str = "the output layer"
-    span: int = 1                      # layer-to-layer steps between first and last
-    ratio: float | None = None         # per-unit signal, first ÷ last
-    weight_ratio: float | None = None  # ‖∇W‖ first layer ÷ output layer (what the heatmap shows)
-    top_grad: float | None = None      # largest layer gradient norm
-    grad_to_weight: float | None = None  # that ÷ its weight norm
-    update_first: float | None = None  # ‖ΔW‖/‖W‖ of the first and last compared layers
-    update_last: float | None = None
-    loss: float | None = None
-    time_ratio: float | None = None
-
-    @property
-    def gain(self) -> float | None:
-        """The geometric-mean factor per layer-to-layer step."""
-        if self.ratio is None or self.ratio <= 0:
-            return None
-        return float(self.ratio ** (1 / max(self.span, 1)))
 
 
 def _matrix(rows: list[list[float | None]]) -> np.ndarray:
@@ -117,8 +72,13 @@ def _carriers(layers: Layers, og: np.ndarray, n: int) -> list[int]:
             and np.isfinite(og[:, i]).any()]
 
 
-def evidence(layers: Layers, recent: Recent) -> Evidence:
-    """The figures of the last WINDOW steps."""
+def evidence(layers: Layers, recent: Recent, skip_first: bool = False) -> Evidence:
+    """The figures of the last WINDOW steps.
+
+    Args:
+        skip_first: compare from the second carrying layer on (a residual net's first block
+            maps the input to the width and has no skip: like is compared with like).
+    """
     g = _matrix(recent.grad_norms[-WINDOW:])
     n = g.shape[1]
     ev = Evidence(steps=len(g))
@@ -137,6 +97,8 @@ def evidence(layers: Layers, recent: Recent) -> Evidence:
         og = _matrix(recent.output_grad_norms[-WINDOW:]) if recent.output_grad_norms \
             else np.empty((len(g), 0))
         carry = _carriers(layers, og, n)
+        if skip_first and len(carry) >= 4:
+            carry = carry[1:]
         if len(carry) >= 2:
             # input-side layer ÷ last hidden layer (the same kind of signal); the output
             # layer when there is one hidden layer, or when no signal reaches the last hidden
@@ -171,19 +133,25 @@ def _finite(recent: Recent) -> bool:
     return bool(np.isfinite(g).all() and np.isfinite(loss).all())
 
 
-def judge(ev: Evidence, finite: bool, previous: dict[str, Any] | None = None) -> tuple[str, str]:
+def judge(ev: Evidence, finite: bool, previous: dict[str, Any] | None = None,
+          min_steps: int = MIN_STEPS) -> tuple[str, str]:
     """(state, axis) from the evidence; axis is depth, time, scale or "" (no single axis)."""
     if ev.steps == 0:
         return "unknown", ""
     if not finite:
         return "diverged", ""
-    if ev.steps < MIN_STEPS:
+    if ev.steps < min_steps:
         return "unknown", ""
     was = (previous or {}).get("state"), (previous or {}).get("axis")
 
     def widen(state: str, axis: str) -> float:
         return HYSTERESIS if was == (state, axis) else 1.0
 
+    # A recurrent run whose gradient grows across time: that is where its huge gradients
+    # come from, so the time axis is named before the scale rule.
+    if ev.time_ratio is not None and \
+            ev.time_ratio > TIME_EXPLODING_RATIO / widen("exploding", "time"):
+        return "exploding", "time"
     if (ev.top_grad is not None and ev.grad_to_weight is not None
             and ev.top_grad > EXPLODING_NORM / widen("exploding", "scale")
             and ev.grad_to_weight > EXPLODING_SCALE / widen("exploding", "scale")):
@@ -193,18 +161,18 @@ def judge(ev: Evidence, finite: bool, previous: dict[str, Any] | None = None) ->
             return "exploding", "depth"
         if ev.ratio < VANISHING_RATIO * widen("vanishing", "depth"):
             return "vanishing", "depth"
-    if ev.time_ratio is not None:
-        if ev.time_ratio < TIME_VANISHING_RATIO * widen("vanishing", "time"):
-            return "vanishing", "time"
-        if ev.time_ratio > TIME_EXPLODING_RATIO / widen("exploding", "time"):
-            return "exploding", "time"
+    if ev.time_ratio is not None and \
+            ev.time_ratio < TIME_VANISHING_RATIO * widen("vanishing", "time"):
+        return "vanishing", "time"
     if ev.ratio is None and ev.time_ratio is None:
         return "unknown", ""
     return "healthy", ""
 
 
 def diagnose(config: RunConfig, recent: Recent, layers: Layers | None = None,
-             previous: dict[str, Any] | None = None) -> dict[str, Any]:
+             previous: dict[str, Any] | None = None,
+             initial: dict[str, Any] | None = None,
+             min_steps: int = MIN_STEPS) -> dict[str, Any]:
     """The Diagnosis of CONTRACT §5 (with this project's extensions, docs/protocol.md).
 
     Args:
@@ -213,16 +181,23 @@ def diagnose(config: RunConfig, recent: Recent, layers: Layers | None = None,
         recent: the most recent steps' figures.
         layers: names, kinds and output sizes of the probed layers.
         previous: the last diagnosis of this run, for hysteresis.
+        initial: the verdict at initialization (step 0: state, axis, ratio, time_ratio),
+            told when it differs from today's: a net that exploded at first and recovered.
+        min_steps: fewer steps than this are `unknown` (1 for the verdict at step 0).
     """
     layers = layers or Layers()
-    ev = evidence(layers, recent) if recent.grad_norms else Evidence(steps=0)
-    state, axis = judge(ev, ev.steps > 0 and _finite(recent), previous)
+    m = config.model
+    skip_first = (config.remedies.residual and m.arch in ("mlp", "cnn")
+                  and input_shape(config)[-1] != m.width)
+    ev = evidence(layers, recent, skip_first) if recent.grad_norms else Evidence(steps=0)
+    state, axis = judge(ev, ev.steps > 0 and _finite(recent), previous, min_steps)
     return {
         "state": state, "axis": axis, "ratio": ev.ratio, "gain": ev.gain,
         "span": ev.span, "compared": [ev.first, ev.last], "source": ev.source,
         "weight_ratio": ev.weight_ratio, "time_ratio": ev.time_ratio,
         "update_ratios": [ev.update_first, ev.update_last],
-        "message": message(state, axis, config, ev),
+        "message": message(state, axis, config, ev) + then(initial, state, ev),
+        "initial": initial,
         "suggestions": suggestions(state, axis, config),
         "why": why(state, axis, config, ev),
     }

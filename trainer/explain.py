@@ -8,15 +8,12 @@ figures. The diagnosis fills in this run's own numbers.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from trainer.contract.config import RunConfig
 from trainer.contract.effective import FIXED_SCALE, init_gain, uses_activation
 from trainer.contract.thresholds import EXPLODING_RATIO, HYSTERESIS, VANISHING_RATIO
+from trainer.evidence import Evidence
 from trainer.sentences import CAUSE, SLOPE
-
-if TYPE_CHECKING:
-    from trainer.diagnose import Evidence
 
 ADAPTIVE = ("adam", "rmsprop")
 OPTIMIZER_NAME = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam",
@@ -145,6 +142,22 @@ def message(state: str, axis: str, config: RunConfig, ev: Evidence) -> str:
             "model fits the data: watch the loss and the validation figures.")
 
 
+def then(initial: dict | None, state: str, ev: Evidence) -> str:
+    """A sentence on the run's first verdict when it was a problem and differs from today's."""
+    if not initial or initial["state"] in ("unknown", "healthy", state):
+        return ""
+    axis = initial.get("axis") or ""
+    if axis == "time" and initial.get("time_ratio") is not None:
+        figure = (f"the first time step got {_size(initial['time_ratio'])} of the last one's "
+                  "gradient")
+    elif initial.get("ratio") is not None:
+        figure = f"{ev.first} got {_size(initial['ratio'])} times {ev.last}'s signal"
+    else:
+        figure = ""
+    return (f" At initialization (step 0) it was {initial['state']}"
+            f"{' (' + figure + ')' if figure else ''}; training has moved it since.")
+
+
 def _init_text(config: RunConfig) -> str:
     if config.remedies.initializer not in FIXED_SCALE:
         return ""
@@ -216,13 +229,19 @@ def _why_recurrent(state: str, config: RunConfig, ev: Evidence) -> str:
     m, steps = config.model, config.dataset.seq_len
     here = (f" Here the first time step gets {_num(ev.time_ratio)} of the last one's "
             "gradient." if ev.time_ratio is not None else "")
+    r = config.remedies
+    radius = (f" Its recurrent weights start orthogonal with gain {r.recurrent_gain:g}: "
+              f"spectral radius {r.recurrent_gain:g}."
+              if r.recurrent_initializer == "orthogonal" else "")
     if m.cell == "simple_rnn":
         return ("A recurrent layer applies the same weights at every time step, so the "
                 f"gradient reaching the first of {steps} steps has been multiplied {steps - 1} "
                 "times by the recurrent Jacobian (the recurrent weights times the activation's "
                 "slope). When its largest singular value stays below 1 the product vanishes "
                 "geometrically; above 1 it can explode (Hochreiter 1991; Bengio, Simard & "
-                f"Frasconi 1994; Pascanu, Mikolov & Bengio 2013).{here}")
+                f"Frasconi 1994; Pascanu, Mikolov & Bengio 2013).{radius}{here}"
+                + (" Clipping bounds each step; it leaves the growth across time in place."
+                   if state == "exploding" else ""))
     cell = "LSTM" if m.cell == "lstm" else "GRU"
     gate = ("its cell state is multiplied by the forget gate at every step (Gers, Schmidhuber "
             "& Cummins 2000)" if m.cell == "lstm" else

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 
 from trainer import remedies as table
 from trainer.contract.config import RunConfig, input_shape, n_classes
@@ -61,7 +62,8 @@ def _cnn_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
 def _blocks(config: RunConfig, x: Any, weighted: Any) -> Any:
     """`depth` blocks: weighted(i) → [BatchNorm] → [LayerNorm] → activation, optional skips."""
     r = config.remedies
-    branch_scale = 1.0 / config.model.depth ** 0.5
+    branch_scale = (1.0 / config.model.depth ** 0.5
+                    if config.model.residual_scale == "inv_sqrt_depth" else 1.0)
     for i in range(1, config.model.depth + 1):
         h = weighted(i)(x)
         if r.batch_norm:
@@ -69,12 +71,13 @@ def _blocks(config: RunConfig, x: Any, weighted: Any) -> Any:
         if r.layer_norm:
             h = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(h)
         h = table.activation_layer(r.activation, f"activation_{i}")(h)
-        # A skip needs matching widths; the first block maps the input to `width`. The branch
-        # is scaled by 1/sqrt(depth) so that many stacked additions keep the forward signal's
-        # variance bounded (Hanin & Rolnick 2018; De & Smith 2020): the identity path is what
-        # carries the gradient back.
+        # A skip needs matching widths; the first block maps the input to `width`. By default
+        # the branch is scaled by 1/sqrt(depth) so that many stacked additions keep the forward
+        # signal's variance bounded (Hanin & Rolnick 2018; De & Smith 2020); residual_scale
+        # "none" is He et al.'s identity mapping. The identity path carries the gradient back.
         if r.residual and x.shape[-1] == config.model.width:
-            h = keras.layers.Rescaling(branch_scale, name=f"residual_scale_{i}")(h)
+            if branch_scale != 1.0:
+                h = keras.layers.Rescaling(branch_scale, name=f"residual_scale_{i}")(h)
             h = keras.layers.Add(name=f"residual_{i}")([x, h])
         x = h
     return x
@@ -91,7 +94,7 @@ def _rnn_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
             kwargs["activation"] = table.ACTIVATIONS[r.activation]
         x = cls(m.width, return_sequences=i < m.depth,
                 kernel_initializer=table.initializer(r, seeds()),
-                recurrent_initializer=table.initializer(r, seeds()),
+                recurrent_initializer=table.recurrent_initializer(r, seeds()),
                 kernel_regularizer=table.regularizer(r),
                 recurrent_regularizer=table.regularizer(r),
                 name=f"{m.cell}_{i}", **kwargs)(x)
@@ -126,7 +129,16 @@ def build_model(config: RunConfig) -> ProbedModel:
 
 
 def describe_layers(model: keras.Model) -> list[dict[str, Any]]:
-    """CONTRACT §4 `layers`: every layer with trainable weights, input side first."""
-    return [{"name": layer.name, "kind": type(layer).__name__,
-             "params": int(sum(w.numpy().size for w in layer.trainable_weights))}
-            for layer in model.layers if layer.trainable_weights]
+    """CONTRACT §4 `layers`: every layer with trainable weights, input side first; a SimpleRNN
+    also gets its recurrent weights' spectral radius (largest |eigenvalue|) as built."""
+    out = []
+    for layer in model.layers:
+        if not layer.trainable_weights:
+            continue
+        entry = {"name": layer.name, "kind": type(layer).__name__,
+                 "params": int(sum(w.numpy().size for w in layer.trainable_weights))}
+        if isinstance(layer, keras.layers.SimpleRNN):
+            recurrent = np.asarray(layer.cell.recurrent_kernel.numpy(), dtype=np.float64)
+            entry["spectral_radius"] = float(np.max(np.abs(np.linalg.eigvals(recurrent))))
+        out.append(entry)
+    return out

@@ -55,6 +55,27 @@ def activation_layer(name: str, layer_name: str | None = None) -> keras.layers.L
     return keras.layers.Activation(ACTIVATIONS[name], name=layer_name)
 
 
+class _Scaled(keras.initializers.Initializer):
+    """Another initializer's draw times a gain."""
+
+    def __init__(self, inner: keras.initializers.Initializer, gain: float) -> None:
+        self.inner, self.gain = inner, gain
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Any:
+        return self.inner(shape, dtype=dtype) * self.gain
+
+    def get_config(self) -> dict[str, Any]:
+        return {"inner": keras.initializers.serialize(self.inner), "gain": self.gain}
+
+
+def recurrent_initializer(remedies: RemediesConfig, seed: int) -> keras.initializers.Initializer:
+    """The recurrent weights' initializer: orthogonal × gain has spectral radius = gain."""
+    if remedies.recurrent_initializer == "orthogonal":
+        return keras.initializers.Orthogonal(gain=remedies.recurrent_gain, seed=seed)
+    inner = INITIALIZERS[remedies.recurrent_initializer](remedies, seed)
+    return inner if remedies.recurrent_gain == 1.0 else _Scaled(inner, remedies.recurrent_gain)
+
+
 def initializer(remedies: RemediesConfig, seed: int) -> keras.initializers.Initializer:
     """A fresh initializer; each layer needs its own seed or all layers start identical."""
     return INITIALIZERS[remedies.initializer](remedies, seed)

@@ -79,6 +79,11 @@ REMEDY_WHY = {
                    "to keep them open (Gers, Schmidhuber & Cummins 2000). Measured here on the "
                    "adding problem with 100 steps: at learning rate 10⁻² an LSTM of width 32 "
                    "learns within a few thousand steps, at 10⁻³ it had not after 250.",
+    "orthogonal": "An orthogonal matrix has every singular value 1, so multiplying by it once "
+                  "per time step neither shrinks nor grows the gradient; a gain g scales its "
+                  "spectral radius to g, and the gradient across T steps by up to g^T (Saxe, "
+                  "McClelland & Ganguli 2014; Pascanu, Mikolov & Bengio 2013). The activation's "
+                  "slope still shrinks it where units saturate.",
     "clipping": "Clipping rescales the gradient the optimizer applies whenever its norm passes "
                 "the threshold, so one huge gradient cannot throw the weights far (Pascanu, "
                 "Mikolov & Bengio 2013). It bounds each step; it does not remove the cause, and "

@@ -28,6 +28,7 @@ REGULARIZERS = ("none", "l1", "l2", "l1_l2")
 CLIPPINGS = ("none", "norm", "global_norm", "value")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 ARCHS = ("mlp", "rnn", "cnn")
+RESIDUAL_SCALES = ("inv_sqrt_depth", "none")
 CELLS = ("simple_rnn", "lstm", "gru")
 
 # The page greys out a field whose `x-applies-when` does not hold: a list of alternatives, each a
@@ -89,6 +90,12 @@ class ModelConfig(_Section):
                                  "gradient crosses many steps once the gates learn to stay "
                                  "open. Both ignore remedies.activation.",
                                  json_schema_extra=_applies({"model.arch": ("rnn",)}))
+    residual_scale: Literal[RESIDUAL_SCALES] = Field(
+        "inv_sqrt_depth", description="How each residual branch is scaled before it is added: "
+        "inv_sqrt_depth multiplies it by 1/√depth, which keeps the forward signal of many "
+        "added branches bounded (Hanin & Rolnick 2018; De & Smith 2020); none adds it as it "
+        "is, the identity mapping of He et al. 2016, Identity Mappings.",
+        json_schema_extra=_applies({"remedies.residual": (True,)}))
 
 
 class RemediesConfig(_Section):
@@ -152,9 +159,20 @@ class RemediesConfig(_Section):
                              "inside the recurrence, which GradWatch does not build).")
     residual: bool = Field(False, description="Residual connections add each hidden block's "
                            "input to its output, giving the gradient an identity path around "
-                           "every layer (He et al. 2016, Identity Mappings); each branch is "
-                           "scaled by 1/√depth (mlp and cnn).",
+                           "every layer (He et al. 2016, Identity Mappings); the branch is "
+                           "scaled as model.residual_scale says (mlp and cnn). The first "
+                           "block, which maps the input to the width, has no skip.",
                            json_schema_extra=_applies({"model.arch": ("mlp", "cnn")}))
+    recurrent_initializer: Literal[INITIALIZERS] = Field(
+        "orthogonal", description="How a recurrent layer's recurrent weights start (rnn only; "
+        "Keras's default is orthogonal). The gradient across time is multiplied by them at "
+        "every step back, so their spectral radius decides whether it vanishes (below 1) or "
+        "can explode (above 1) (Pascanu, Mikolov & Bengio 2013).",
+        json_schema_extra=_applies({"model.arch": ("rnn",)}))
+    recurrent_gain: float = Field(1.0, gt=0.0, le=10.0, description="Scale of the recurrent "
+                                  "weights (rnn only): orthogonal × gain has spectral radius "
+                                  "exactly gain; other initializers are multiplied by it.",
+                                  json_schema_extra=_applies({"model.arch": ("rnn",)}))
     clipping: Literal[CLIPPINGS] = Field(
         "none",
         description="Gradient clipping (Pascanu, Mikolov & Bengio 2013) bounds the size of "
@@ -211,6 +229,14 @@ class RunConfig(_Section):
             raise CombinationError(
                 f"remedies.{which}", f"remedies.{which} applies to the mlp and cnn "
                 "architectures only; for an rnn use remedies.layer_norm, or an lstm or gru cell")
+        r = self.remedies
+        if self.model.arch != "rnn" and (r.recurrent_initializer != "orthogonal"
+                                         or r.recurrent_gain != 1.0):
+            which = ("recurrent_gain" if r.recurrent_initializer == "orthogonal"
+                     else "recurrent_initializer")
+            raise CombinationError(
+                f"remedies.{which}", f"remedies.{which} applies to the rnn architecture only "
+                "(its recurrent weights); leave it at its default for an mlp or a cnn")
         check_size(self, MAX_TRAINABLE_PARAMS)
         return self
 

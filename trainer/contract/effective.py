@@ -60,6 +60,10 @@ def effective(config: RunConfig) -> dict[str, Any]:
         remedies["batch_norm"] = r.batch_norm
         # The first block maps the input to `width`; it gets a skip only when they match.
         remedies["residual"] = r.residual and (m.depth > 1 or input_shape(config)[-1] == m.width)
+        if remedies["residual"]:
+            remedies["residual_scale"] = m.residual_scale
+    else:
+        remedies["recurrent"] = (r.recurrent_initializer, r.recurrent_gain)
     if r.clipping != "none":
         remedies["clipping"] = (r.clipping, r.clip_value)
     return {"seed": config.seed, "dataset": dataset, "model": model, "remedies": remedies,

@@ -33,6 +33,17 @@ def _sequence(cell: str) -> dict[str, Any]:
             "training": {"optimizer": "adam", "learning_rate": 0.01, "epochs": 15}}
 
 
+def _pascanu(gain: float, clipping: str = "none") -> dict[str, Any]:
+    # Pascanu, Mikolov & Bengio 2013's setting: a SimpleRNN on the adding problem, its
+    # recurrent weights orthogonal × gain (spectral radius = gain).
+    return {"dataset": {"name": "adding", "n_samples": 1000, "seq_len": 100},
+            "model": {"arch": "rnn", "cell": "simple_rnn", "depth": 1, "width": 32},
+            "remedies": {"activation": "tanh", "initializer": "glorot_uniform",
+                         "recurrent_initializer": "orthogonal", "recurrent_gain": gain,
+                         "clipping": clipping, "clip_value": 1.0},
+            "training": {"optimizer": "sgd", "learning_rate": 0.01, "epochs": 2}}
+
+
 def _deep_cnn(residual: bool) -> dict[str, Any]:
     return {"dataset": {"name": "digits"},
             "model": {"arch": "cnn", "depth": 20, "width": 16},
@@ -127,5 +138,63 @@ PRESETS: list[dict[str, Any]] = [
             "from 0.167 to about 10⁻³.",
             _sequence("lstm")),
 ]
+
+PAPER_PRESETS: list[dict[str, Any]] = [
+    _preset("saxe-orthogonal", "Saxe 2014: 30 linear layers, orthogonal",
+            "Orthogonal weights keep every singular value at 1, so each linear layer passes the "
+            "signal on unchanged: the input side's signal equals the last layer's (Saxe, "
+            "McClelland & Ganguli 2014).",
+            _deep({"activation": "linear", "initializer": "orthogonal"}, model={"depth": 30},
+                  training={"learning_rate": 0.01, "epochs": 3})),
+    _preset("saxe-gaussian", "Saxe 2014: the same with Gaussian N(0, 1/32) weights",
+            "Gaussian weights of the same variance (1/width) keep the gain 1 only on average: "
+            "each layer's factor differs, so the product over 30 layers wanders away from 1 "
+            "(Saxe, McClelland & Ganguli 2014).",
+            _deep({"activation": "linear", "initializer": "random_normal",
+                   "init_std": 0.1768}, model={"depth": 30},
+                  training={"learning_rate": 0.01, "epochs": 3})),
+    _preset("selu-lecun", "SELU, 30 layers, LeCun-normal",
+            "SELU with LeCun-normal initialization keeps activations near mean 0 and variance "
+            "1 from layer to layer, so the gain stays near 1 (Klambauer et al. 2017).",
+            _deep({"activation": "selu", "initializer": "lecun_normal"}, model={"depth": 30},
+                  training={"learning_rate": 0.01, "epochs": 3})),
+    _preset("selu-he", "SELU, 30 layers, He-normal",
+            "The same SELU net with He initialization (twice LeCun's variance): each layer's "
+            "gain is above 1, and over 30 layers the input side's signal grows by orders of "
+            "magnitude (Klambauer et al. 2017 derive the LeCun scaling).",
+            _deep({"activation": "selu", "initializer": "he_normal"}, model={"depth": 30},
+                  training={"learning_rate": 0.01, "epochs": 3})),
+    _preset("pascanu-rho3", "Pascanu 2013: SimpleRNN, recurrent spectral radius 3",
+            "Recurrent weights orthogonal × 3: the gradient across 100 time steps is "
+            "multiplied by up to 3 at each step back, so the first step's gradient is many "
+            "orders of magnitude above the last's: exploding across time (Pascanu, Mikolov & "
+            "Bengio 2013).",
+            _pascanu(3.0)),
+    _preset("pascanu-rho3-clipped", "Pascanu 2013: the same, clipped at 1",
+            "Global-norm clipping at 1 bounds every step (switch to the clipped norm), but the "
+            "growth across time is still there: clipping bounds the step, not the cause "
+            "(Pascanu, Mikolov & Bengio 2013).",
+            _pascanu(3.0, "global_norm")),
+    _preset("pascanu-rho1", "Pascanu 2013: the same at spectral radius 1",
+            "Orthogonal recurrent weights at gain 1 do not grow the gradient across time; the "
+            "tanh's slope shrinks it where units saturate (Pascanu, Mikolov & Bengio 2013).",
+            _pascanu(1.0)),
+    _preset("he2016-plain", "He 2016: 30 plain ReLU layers (Glorot), SGD 0.01",
+            "The plain net of the pair: each Glorot ReLU layer keeps about 0.7 of the signal, "
+            "so the input side gets about 10⁻⁵ of the last layer's (He et al. 2015).",
+            _deep({"activation": "relu", "initializer": "glorot_uniform"},
+                  model={"depth": 30}, training={"learning_rate": 0.01, "epochs": 3})),
+    _preset("he2016-identity", "He 2016: the same with unscaled identity skips",
+            "The same 30 layers as residual units of He et al. 2016, Identity Mappings: batch "
+            "normalization in each branch and the identity skip added unscaled. The input side's "
+            "signal is now of the order of the last layer's instead of 10⁻⁵ of it (unscaled "
+            "skips without normalization make the forward signal grow with depth and diverge "
+            "here).",
+            _deep({"activation": "relu", "initializer": "glorot_uniform", "residual": True,
+                   "batch_norm": True},
+                  model={"depth": 30, "residual_scale": "none"},
+                  training={"learning_rate": 0.01, "epochs": 3})),
+]
+PRESETS += PAPER_PRESETS
 
 PRESETS_BY_ID = {p["id"]: p for p in PRESETS}

@@ -28,6 +28,9 @@ class Layer(OpenRecord):
     name: str
     kind: str
     params: int
+    spectral_radius: float | None = Field(
+        None, description="A SimpleRNN's recurrent weights' spectral radius at step 0: the "
+        "gradient across time is multiplied by them at every step back.")
 
 
 class Progress(BaseModel):
