@@ -22,6 +22,7 @@ const PAPERS = [
   ["Gers et al. 2000", "https://doi.org/10.1162/089976600300015015"],
   ["Kingma & Ba 2015", "https://arxiv.org/abs/1412.6980"],
   ["Yang et al. 2019", "https://arxiv.org/abs/1902.08129"],
+  ["Lu et al. 2019", "https://arxiv.org/abs/1903.06733"],
   ["Hochreiter 1991", "https://people.idsia.ch/~juergen/SeppHochreiter1991ThesisAdvisorSchmidhuber.pdf"],
   ["Cho et al. 2014", "https://arxiv.org/abs/1406.1078"],
   ["De & Smith 2020", "https://arxiv.org/abs/2002.10444"],

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from server.errors import InvalidInput
 from trainer.contract.config import RunConfig
 from trainer.contract.configerrors import explain
-from trainer.contract.protocol import DIAGNOSIS_STATES, FINAL_STATUSES
+from trainer.contract.protocol import DIAGNOSIS_STATES, FINAL_STATUSES, LAYER_FIELDS
 
 MAX_LAYERS = 2000
 MAX_EVENTS = 2000
@@ -56,6 +56,7 @@ class StepItem(_Body):
     weight_norms: list[Number]
     update_ratios: list[Number]
     output_grad_norms: list[Number] | None = None
+    dead_fractions: list[Number] | None = None
     time_grad_norms: list[Number] | None = Field(None, max_length=10_000)
 
 
@@ -131,8 +132,7 @@ def script_config(value: dict[str, Any], name: str) -> dict[str, Any]:
 def check_steps(items: list[StepItem], n_layers: int) -> None:
     """Every per-layer list has one number per layer of the run."""
     for i, item in enumerate(items):
-        for field in ("grad_norms", "clipped_grad_norms", "weight_norms", "update_ratios",
-                      "output_grad_norms"):
+        for field in LAYER_FIELDS:
             values = getattr(item, field)
             if values is not None and len(values) != n_layers:
                 path = f"items.{i}.{field}"

@@ -48,7 +48,8 @@ def test_create_fills_defaults_and_queues(url: str) -> None:
         run = response.json()
         assert run["status"] == "queued" and run["owned"] is True and run["name"] == "mine"
         assert run["config"]["model"] == {"arch": "mlp", "depth": 2, "width": 64,
-                                          "cell": "simple_rnn"}
+                                          "cell": "simple_rnn",
+                                          "residual_scale": "inv_sqrt_depth"}
         assert run["config"]["training"]["batch_size"] == 32
         assert run["progress"] == {"step": 0, "epoch": 0, "total_steps": 500}
         assert isinstance(run["queue_position"], int) and run["parent_id"] is None

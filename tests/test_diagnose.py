@@ -154,3 +154,21 @@ def test_a_model_without_recorded_signal_falls_back_to_weight_gradients():
     rec = Recent([[1e-6] + [0.1] * (N - 1)] * 10, [0.7] * 10)
     d = diagnose(config("vanishing-sigmoid"), rec, LAYERS)
     assert d["state"] == "vanishing" and d["source"] == "weights"
+
+
+def test_dead_units_are_their_own_cause_not_vanishing():
+    cfg = config("fixed-relu-he", training={"optimizer": "adam", "learning_rate": 0.3})
+    rec = recent(0.0)
+    rec.dead_fractions = [[0.7, 1.0] + [0.9] * 8 + [None]] * 10
+    d = diagnose(cfg, rec, LAYERS)
+    assert d["state"] == "dead" and "dense_2" in d["message"] and "100%" in d["message"]
+    assert "Lu et al. 2019" in d["message"]
+    first = d["suggestions"][0]["overrides"]
+    assert first == {"training": {"learning_rate": 0.03}}
+    assert {"remedies": {"activation": "leaky_relu"}} in [s["overrides"] for s in d["suggestions"]]
+    # many dead units in a net whose signal still flows: healthy, with a note
+    alive = recent(0.5)
+    alive.dead_fractions = [[0.06, 0.62, 0.41, 0.78, 0.66, 0.81, 0.73, 0.78, 0.78, 0.69,
+                             None]] * 10
+    ok = diagnose(cfg, alive, LAYERS)
+    assert ok["state"] == "healthy" and "81% of dense_6's units" in ok["message"]

@@ -125,9 +125,21 @@ def _exploding(config: RunConfig, axis: str) -> list[dict[str, Any]]:
     return out
 
 
+def _dead(config: RunConfig) -> list[dict[str, Any]]:
+    t = config.training
+    return [_suggest(f"Learning rate {t.learning_rate / 10:g} (10× smaller)",
+                     REMEDY_WHY["dead_smaller_step"],
+                     training={"learning_rate": t.learning_rate / 10}),
+            _suggest("Leaky ReLU (activation leaky_relu)", REMEDY_WHY["leaky"],
+                     remedies={"activation": "leaky_relu"}),
+            _suggest("ELU (activation elu)", REMEDY_WHY["leaky"], remedies={"activation": "elu"})]
+
+
 def suggestions(state: str, axis: str, config: RunConfig) -> list[dict[str, Any]]:
     """The remedies for a verdict, best first; each changes the effective model."""
-    if state == "vanishing":
+    if state == "dead":
+        found = _dead(config)
+    elif state == "vanishing":
         found = _time_vanishing(config) if axis == "time" else _depth_vanishing(config)
     elif state in ("exploding", "diverged"):
         found = _exploding(config, axis)

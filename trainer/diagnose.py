@@ -17,6 +17,9 @@ states the rules, the thresholds and the measured cases; trainer/explain.py writ
    in a residual net the first block (no skip: it maps the input to the width) is left out.
    `exploding` above EXPLODING_RATIO (growth toward the input), `vanishing` below
    VANISHING_RATIO.
+4b. `dead` (axis `units`) when a ReLU layer's units output 0 for the whole batch (median of
+   recent steps) in nearly all of them (≥ DEAD_FRACTION), or in most of them while the signal
+   to the input side vanishes (≥ DEAD_WITH_BLOCKED_SIGNAL): no gradient passes through them.
 5. Time (recurrent runs): ‖∂L/∂x_1‖ ÷ ‖∂L/∂x_T‖ below TIME_VANISHING_RATIO or above
    TIME_EXPLODING_RATIO.
 6. `healthy` otherwise.
@@ -28,6 +31,7 @@ HYSTERESIS back inside the threshold (the previous diagnosis is passed in).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -35,6 +39,8 @@ import numpy as np
 from trainer.advice import suggestions
 from trainer.contract.config import RunConfig, input_shape
 from trainer.contract.thresholds import (
+    DEAD_FRACTION,
+    DEAD_WITH_BLOCKED_SIGNAL,
     EXPLODING_NORM,
     EXPLODING_RATIO,
     EXPLODING_SCALE,
@@ -120,6 +126,16 @@ def evidence(layers: Layers, recent: Recent, skip_first: bool = False) -> Eviden
         if recent.update_ratios:
             u = _matrix(recent.update_ratios[-WINDOW:])
             ev.update_first, ev.update_last = _median(u[:, a]), _median(u[:, b])
+        if recent.dead_fractions:
+            dead = _matrix(recent.dead_fractions[-WINDOW:])
+            if dead.shape[1] == n and np.isfinite(dead).any():
+                with warnings.catch_warnings():  # layers without a ReLU are all-NaN columns
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    medians = np.nanmedian(dead, axis=0)
+                medians = np.where(np.isfinite(medians), medians, -1.0)
+                worst = int(np.argmax(medians))
+                if medians[worst] >= 0:
+                    ev.dead, ev.dead_layer = float(medians[worst]), names[worst]
         if recent.time_ratios:
             ev.time_ratio = _median(np.array([math.nan if v is None else v
                                               for v in recent.time_ratios[-WINDOW:]],
@@ -147,6 +163,12 @@ def judge(ev: Evidence, finite: bool, previous: dict[str, Any] | None = None,
     def widen(state: str, axis: str) -> float:
         return HYSTERESIS if was == (state, axis) else 1.0
 
+    if ev.dead is not None:
+        blocked = ev.ratio is None or ev.ratio < VANISHING_RATIO
+        held = was == ("dead", "units")
+        if ev.dead >= (DEAD_WITH_BLOCKED_SIGNAL if held else DEAD_FRACTION) or (
+                blocked and ev.dead >= DEAD_WITH_BLOCKED_SIGNAL):
+            return "dead", "units"
     # A recurrent run whose gradient grows across time: that is where its huge gradients
     # come from, so the time axis is named before the scale rule.
     if ev.time_ratio is not None and \
@@ -196,6 +218,7 @@ def diagnose(config: RunConfig, recent: Recent, layers: Layers | None = None,
         "span": ev.span, "compared": [ev.first, ev.last], "source": ev.source,
         "weight_ratio": ev.weight_ratio, "time_ratio": ev.time_ratio,
         "update_ratios": [ev.update_first, ev.update_last],
+        "dead_fraction": ev.dead,
         "message": message(state, axis, config, ev) + then(initial, state, ev),
         "initial": initial,
         "suggestions": suggestions(state, axis, config),

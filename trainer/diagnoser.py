@@ -16,7 +16,8 @@ from trainer.evidence import Layers, Recent
 from trainer.probe import ProbeLayout
 
 DIAGNOSE_SECONDS = 1.0
-WINDOW_FIELDS = ("grad_norms", "output_grad_norms", "weight_norms", "update_ratios")
+WINDOW_FIELDS = ("grad_norms", "output_grad_norms", "weight_norms", "update_ratios",
+                 "dead_fractions")
 
 
 class Diagnoser:

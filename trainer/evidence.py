@@ -25,6 +25,7 @@ class Recent:
     weight_norms: list[list[float | None]] = field(default_factory=list)
     update_ratios: list[list[float | None]] = field(default_factory=list)
     time_ratios: list[float | None] = field(default_factory=list)
+    dead_fractions: list[list[float | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Evidence:
     update_last: float | None = None
     loss: float | None = None
     time_ratio: float | None = None
+    dead: float | None = None          # the largest median fraction of a layer's dead units
+    dead_layer: str = ""
 
     @property
     def gain(self) -> float | None:

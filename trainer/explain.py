@@ -13,7 +13,7 @@ from trainer.contract.config import RunConfig
 from trainer.contract.effective import FIXED_SCALE, init_gain, uses_activation
 from trainer.contract.thresholds import EXPLODING_RATIO, HYSTERESIS, VANISHING_RATIO
 from trainer.evidence import Evidence
-from trainer.sentences import CAUSE, SLOPE
+from trainer.sentences import CAUSE, REMEDY_WHY, SLOPE
 
 ADAPTIVE = ("adam", "rmsprop")
 OPTIMIZER_NAME = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam",
@@ -90,6 +90,13 @@ def message(state: str, axis: str, config: RunConfig, ev: Evidence) -> str:
     if state == "diverged":
         return ("The loss or a gradient became NaN or infinite: the weights overflowed, and "
                 "training cannot continue from here.")
+    if state == "dead":
+        t = config.training
+        return (f"Most of {ev.dead_layer}'s units are dead: {ev.dead:.0%} of them output 0 for "
+                "every example of the batch (median of recent steps), so no gradient passes "
+                "through them and they cannot come back (Lu et al. 2019). The usual cause is "
+                f"too large a step ({OPTIMIZER_NAME[t.optimizer]} at learning rate "
+                f"{t.learning_rate:g} here), or a large negative shift of the biases.")
     if state == "exploding" and axis == "scale":
         return (f"Gradients are exploding in every layer at once: the largest layer gradient "
                 f"norm is about {sup(ev.top_grad or 0)}, {sup(ev.grad_to_weight or 0)} times "
@@ -137,9 +144,11 @@ def message(state: str, axis: str, config: RunConfig, ev: Evidence) -> str:
         depth = (f" {ev.first} gets {_num(ev.ratio)} times {ev.last}'s "
                  f"{'signal' if ev.source == 'backprop' else 'gradient'}, about "
                  f"{_num(ev.gain)} per layer over {_steps(ev)}.")
+    dead = (f" {ev.dead:.0%} of {ev.dead_layer}'s units output 0 for the whole batch; the "
+            "rest still carry the gradient." if ev.dead is not None and ev.dead >= 0.5 else "")
     return ("No vanishing or exploding: the gradient reaches every layer within the healthy "
-            f"range (10⁻² to 10²).{depth}{time} This says the gradient flows, not that the "
-            "model fits the data: watch the loss and the validation figures.")
+            f"range (10⁻² to 10²).{depth}{time}{dead} This says the gradient flows, not that "
+            "the model fits the data: watch the loss and the validation figures.")
 
 
 def then(initial: dict | None, state: str, ev: Evidence) -> str:
@@ -176,6 +185,8 @@ def why(state: str, axis: str, config: RunConfig, ev: Evidence) -> str:
     """A paragraph explaining this diagnosis with this run's numbers."""
     r, m = config.remedies, config.model
     act = SLOPE[r.activation] if uses_activation(config) else ""
+    if state == "dead":
+        return f"{REMEDY_WHY['dead']} {REMEDY_WHY['dead_smaller_step']} {REMEDY_WHY['leaky']}"
     if axis == "time" or (m.arch == "rnn" and state in ("vanishing", "exploding")):
         return _why_recurrent(state, config, ev)
     if state == "vanishing":

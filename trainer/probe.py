@@ -38,7 +38,7 @@ class ProbeLayout:
     def fields(self) -> list[str]:
         """Per-layer fields present, in vector order."""
         names = ["grad_norms", "clipped_grad_norms", "weight_norms", "update_ratios",
-                 "output_grad_norms"]
+                 "output_grad_norms", "dead_fractions"]
         return [n for n in names if n != "clipped_grad_norms" or self.clipped]
 
     def records(self, matrix: np.ndarray) -> list[dict[str, Any]]:
@@ -79,11 +79,13 @@ class _Spec:
     """
 
     def __init__(self, forward: Callable[[Any], tuple[Any, list[Any]]], layer_of_var: tf.Tensor,
-                 layout: ProbeLayout, tapped: list[int] | None = None) -> None:
+                 layout: ProbeLayout, tapped: list[int] | None = None,
+                 relu: list[int] | None = None) -> None:
         self.forward = forward
         self.layer_of_var = layer_of_var
         self.layout = layout
         self.tapped = tapped
+        self.relu = relu or []  # probed layers whose ReLU output is tapped too (dead units)
         self.chunk: Any = None  # the traced loop of train steps, once built
 
 
@@ -111,10 +113,12 @@ def probe_spec(model: keras.Model, time_view: bool = False) -> _Spec:
                          tuple(kind_of(layer) for _, layer in probed),
                          tuple(_units(probed[i][1]) if i in tapped else 0
                                for i in range(len(probed))))
+    relu = [(i, out) for i in tapped if (out := _relu_output(probed[i][1])) is not None]
     if _is_graph(model) and tapped:
         taps = keras.Model(model.inputs, [model.outputs if len(model.outputs) > 1
                                           else model.outputs[0],
-                                          [probed[i][1].output for i in tapped]])
+                                          [probed[i][1].output for i in tapped]
+                                          + [out for _, out in relu]])
 
         def forward(x: Any) -> tuple[Any, list[Any]]:
             y_pred, outs = taps(x, training=True)
@@ -124,7 +128,31 @@ def probe_spec(model: keras.Model, time_view: bool = False) -> _Spec:
             return (model(x, training=True) if model._call_has_training_arg
                     else model(x)), []
     return _Spec(forward, layer_of_var, layout,
-                 None if tapped == list(range(len(probed))) else tapped)
+                 None if tapped == list(range(len(probed))) else tapped, [i for i, _ in relu])
+
+
+def _is_relu(activation: Any) -> bool:
+    return getattr(activation, "__name__", "") == "relu"
+
+
+def _relu_output(layer: Any) -> Any:
+    """The ReLU output that follows a probed layer (its own activation, or an Activation layer
+    after it with only normalization between), whose exact zeros are dead units; or None."""
+    if _is_relu(getattr(layer, "activation", None)):
+        return layer.output
+    current = layer
+    for _ in range(4):
+        nodes = getattr(current, "_outbound_nodes", None) or []
+        if len(nodes) != 1:
+            return None
+        current = nodes[0].operation
+        if isinstance(current, keras.layers.ReLU) or (
+                isinstance(current, keras.layers.Activation) and _is_relu(current.activation)):
+            return current.output
+        if not isinstance(current, (keras.layers.BatchNormalization,
+                                    keras.layers.LayerNormalization)):
+            return None
+    return None
 
 
 def _units(layer: Any) -> int:
@@ -169,6 +197,21 @@ def _output_norms(grads: list[Any], tapped: list[int] | None, n: int) -> tf.Tens
     if not tapped:
         return blank
     return tf.tensor_scatter_nd_update(blank, [[i] for i in tapped], norms)
+
+
+def _dead_fractions(outputs: list[Any], relu: list[int], n: int) -> tf.Tensor:
+    """Per probed layer, the fraction of units whose ReLU output is zero for every example of
+    the batch (NaN for a layer without a ReLU tap)."""
+    blank = tf.fill([n], float("nan"))
+    if not relu:
+        return blank
+    fractions = []
+    for out in outputs:
+        out = tf.convert_to_tensor(out)
+        axes = list(range(len(out.shape) - 1))  # the batch and any spatial or time axes
+        active = tf.reduce_any(out > 0, axis=axes)
+        fractions.append(1.0 - tf.reduce_mean(tf.cast(active, tf.float32)))
+    return tf.tensor_scatter_nd_update(blank, [[i] for i in relu], tf.stack(fractions))
 
 
 def _per_layer_norms(half_squares: list[tf.Tensor], layer_of_var: tf.Tensor,
@@ -252,7 +295,9 @@ class ProbedModel(keras.Model):
             y_pred, outputs = spec.forward(x)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
-        sources = {"vars": variables, "taps": outputs}
+        n_grad_taps = len(outputs) - len(spec.relu)
+        relu_outputs = outputs[n_grad_taps:]
+        sources = {"vars": variables, "taps": outputs[:n_grad_taps]}
         if spec.layout.time_steps:
             sources["x"] = x
         grads = tape.gradient(loss, sources)
@@ -268,7 +313,8 @@ class ProbedModel(keras.Model):
         parts = [tf.reshape(tf.cast(loss, tf.float32), [1]), norms[0]]
         if spec.layout.clipped:
             parts.append(norms[4])
-        parts += [norms[1], norms[2] / norms[3], _output_norms(grads["taps"], spec.tapped, n)]
+        parts += [norms[1], norms[2] / norms[3], _output_norms(grads["taps"], spec.tapped, n),
+                  _dead_fractions(relu_outputs, spec.relu, n)]
         if spec.layout.time_steps:
             gx = tf.cast(grads["x"], tf.float32)
             parts.append(tf.sqrt(tf.reduce_sum(tf.square(gx), axis=[0, 2])))

@@ -84,6 +84,17 @@ REMEDY_WHY = {
                   "spectral radius to g, and the gradient across T steps by up to g^T (Saxe, "
                   "McClelland & Ganguli 2014; Pascanu, Mikolov & Bengio 2013). The activation's "
                   "slope still shrinks it where units saturate.",
+    "dead": "A ReLU unit whose input is negative for every example outputs 0 and has slope 0 "
+            "there, so its weights get exactly zero gradient and no later step can revive it. "
+            "One large update can push most of a layer's units there, by a large step or a "
+            "large negative shift of the biases (Lu et al. 2019).",
+    "dead_smaller_step": "A smaller learning rate keeps single updates from pushing whole "
+                         "layers below zero: measured on the dying-ReLU preset, Adam at 0.3 "
+                         "kills most of a layer's units, at 0.03 they stay alive (Lu et al. "
+                         "2019).",
+    "leaky": "Leaky ReLU (slope 0.2 below zero in Keras) and ELU keep a non-zero slope for "
+             "negative inputs, so a unit pushed below zero still gets a gradient and can come "
+             "back (Lu et al. 2019).",
     "clipping": "Clipping rescales the gradient the optimizer applies whenever its norm passes "
                 "the threshold, so one huge gradient cannot throw the weights far (Pascanu, "
                 "Mikolov & Bengio 2013). It bounds each step; it does not remove the cause, and "

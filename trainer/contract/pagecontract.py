@@ -35,6 +35,8 @@ METRICS: dict[str, dict[str, str | None]] = {
                       "rows": "layer", "marks": None},
     "output_grad_norms": {"label": "backpropagated signal ‖∂L/∂s‖ (what the diagnosis reads)",
                           "short": "‖∂L/∂s‖", "rows": "layer", "marks": "signal"},
+    "dead_fractions": {"label": "dead units: the fraction of a ReLU layer's units that output "
+                       "0 for the whole batch", "short": "dead", "rows": "layer", "marks": None},
     "time_grad_norms": {"label": "gradient across time ‖∂L/∂xₜ‖ (RNN)", "short": "‖∂L/∂xₜ‖",
                         "rows": "time", "marks": "time"},
 }

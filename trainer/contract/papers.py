@@ -32,4 +32,5 @@ PAPERS: dict[str, str] = {
     "Hanin & Rolnick 2018": "https://arxiv.org/abs/1803.01719",
     "Yang et al. 2019": "https://arxiv.org/abs/1902.08129",
     "De & Smith 2020": "https://arxiv.org/abs/2002.10444",
+    "Lu et al. 2019": "https://arxiv.org/abs/1903.06733",
 }

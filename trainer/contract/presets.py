@@ -179,6 +179,18 @@ PAPER_PRESETS: list[dict[str, Any]] = [
             "Orthogonal recurrent weights at gain 1 do not grow the gradient across time; the "
             "tanh's slope shrinks it where units saturate (Pascanu, Mikolov & Bengio 2013).",
             _pascanu(1.0)),
+    _preset("dying-relu", "Lu 2019: dying ReLU at a large step",
+            "10 ReLU layers with He initialization under Adam at learning rate 0.3: within a "
+            "few dozen steps a large step pushes most of a layer's units below zero for every "
+            "input, they output 0, pass no gradient and never recover (Lu et al. 2019). The "
+            "diagnosis says dead, not vanishing.",
+            _deep({"activation": "relu", "initializer": "he_normal"},
+                  training={"optimizer": "adam", "learning_rate": 0.3, "epochs": 4})),
+    _preset("dying-relu-fixed", "Lu 2019: the same at a 10× smaller step",
+            "The same net at learning rate 0.03: the units stay alive and the net learns the "
+            "spirals (Lu et al. 2019).",
+            _deep({"activation": "relu", "initializer": "he_normal"},
+                  training={"optimizer": "adam", "learning_rate": 0.03, "epochs": 4})),
     _preset("he2016-plain", "He 2016: 30 plain ReLU layers (Glorot), SGD 0.01",
             "The plain net of the pair: each Glorot ReLU layer keeps about 0.7 of the signal, "
             "so the input side gets about 10⁻⁵ of the last layer's (He et al. 2015).",

@@ -22,7 +22,7 @@ import msgspec
 
 STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged")
 FINAL_STATUSES = ("completed", "stopped", "failed", "diverged")
-DIAGNOSIS_STATES = ("healthy", "vanishing", "exploding", "diverged", "unknown")
+DIAGNOSIS_STATES = ("healthy", "vanishing", "exploding", "dead", "diverged", "unknown")
 
 # Websocket close codes the page acts on (CONTRACT §5; docs/protocol.md).
 EVICTED_CODE = 1013  # "try again later": the viewer fell behind; it reconnects for a snapshot
@@ -31,7 +31,7 @@ REFUSED_CODE_BASE = 4000  # + the HTTP status of a refused handshake: 4403, 4429
 
 # Per-layer lists of a Step, in the order the page offers them as heatmap metrics.
 LAYER_FIELDS = ("grad_norms", "clipped_grad_norms", "weight_norms", "update_ratios",
-                "output_grad_norms")
+                "output_grad_norms", "dead_fractions")
 SCALAR_FIELDS = ("step", "epoch", "loss", "t")
 # Per-step lists over time steps (sequence models only, on every TIME_VIEW_EVERY-th step).
 SEQUENCE_FIELDS = ("time_grad_norms",)

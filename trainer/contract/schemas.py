@@ -92,6 +92,10 @@ class History(OpenRecord):
     weight_norms: PerLayer
     update_ratios: PerLayer
     output_grad_norms: PerLayer
+    dead_fractions: PerLayer = Field(default_factory=list, description="Per ReLU layer, the "
+                                     "fraction of units that output 0 for the whole batch "
+                                     "(null for other layers, and in runs recorded before it "
+                                     "existed)")
 
 
 class Preset(OpenRecord):
