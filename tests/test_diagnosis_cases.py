@@ -29,7 +29,7 @@ SHORT = {
     "relu-he-uniform-narrow": ({"epochs": 2}, "he_uniform is He: signal 1.2"),
     "exploding-preset": ({"epochs": 1}, "N(0, 0.5^2): gain 2 per layer, diverged at step 4"),
     "tamed-clipping": ({"epochs": 2}, "clipped at 1, raw signal x130 toward the input"),
-    "vanishing-cnn": ({"epochs": 3}, "every conv's signal 0 by step 100 (dead units)"),
+    "vanishing-cnn": ({"epochs": 3}, "1e-4 at step 0, every conv's units dead by step 100"),
     "relu-glorot-30": ({"epochs": 2}, "signal 3e-6 = 0.65 per layer (He: 2^(-29/2))"),
     "relu-he": ({"epochs": 2}, "signal 2.7, gain 1.1"),
     "residual-30": ({"epochs": 2}, "signal 8 over 29 layers"),

@@ -61,7 +61,8 @@ CASES: dict[str, dict[str, Any]] = {
         _SPIRALS, 30, 8, {"activation": "relu", "initializer": "he_uniform"})},
     "exploding-preset": {"state": "diverged", "config": _preset("exploding-init")},
     "tamed-clipping": {"state": "exploding", "config": _preset("tamed-clipping")},
-    "vanishing-cnn": {"state": "vanishing", "config": _preset("vanishing-cnn")},
+    # vanishes at initialization (10⁻⁴), then every convolution's units die
+    "vanishing-cnn": {"state": "dead", "config": _preset("vanishing-cnn")},
     "relu-glorot-30": {"state": "vanishing", "config": _preset("vanishing-relu-30")},
     # Controls: known to train well.
     "relu-he": {"state": "healthy", "config": _preset("fixed-relu-he")},

@@ -18,8 +18,8 @@ states the rules, the thresholds and the measured cases; trainer/explain.py writ
    `exploding` above EXPLODING_RATIO (growth toward the input), `vanishing` below
    VANISHING_RATIO.
 4b. `dead` (axis `units`) when a ReLU layer's units output 0 for the whole batch (median of
-   recent steps) in nearly all of them (≥ DEAD_FRACTION), or in most of them while the signal
-   to the input side vanishes (≥ DEAD_WITH_BLOCKED_SIGNAL): no gradient passes through them.
+   recent steps) in nearly all of them (≥ DEAD_FRACTION), or in most of them while no signal
+   reaches the input side at all (≥ DEAD_WITH_BLOCKED_SIGNAL): no gradient passes through them.
 5. Time (recurrent runs): ‖∂L/∂x_1‖ ÷ ‖∂L/∂x_T‖ below TIME_VANISHING_RATIO or above
    TIME_EXPLODING_RATIO.
 6. `healthy` otherwise.
@@ -164,7 +164,7 @@ def judge(ev: Evidence, finite: bool, previous: dict[str, Any] | None = None,
         return HYSTERESIS if was == (state, axis) else 1.0
 
     if ev.dead is not None:
-        blocked = ev.ratio is None or ev.ratio < VANISHING_RATIO
+        blocked = not ev.ratio  # no signal reaches the input side at all
         held = was == ("dead", "units")
         if ev.dead >= (DEAD_WITH_BLOCKED_SIGNAL if held else DEAD_FRACTION) or (
                 blocked and ev.dead >= DEAD_WITH_BLOCKED_SIGNAL):

@@ -23,8 +23,10 @@ EXPLODING_NORM = 1e3
 EXPLODING_SCALE = 1e2
 # Dead units (ReLU units that output 0 for the whole batch pass no gradient): `dead` when some
 # layer's median fraction is at least DEAD_FRACTION, or at least DEAD_WITH_BLOCKED_SIGNAL while
-# the signal to the input side vanishes. Measured: a 10-layer He ReLU net that trains (Adam
-# 0.03) has 41–81 % dead units per layer; at Adam 0.3 72–100 %, with a layer wholly dead.
+# no signal reaches the input side at all (a 30-layer Glorot ReLU net has many dead units too,
+# but its signal vanishes geometrically from the start: that is vanishing). Measured: a
+# 10-layer He ReLU net that trains (Adam 0.03) has 41–81 % dead units per layer; at Adam 0.3
+# 72–100 %, with a layer wholly dead.
 DEAD_FRACTION = 0.9
 DEAD_WITH_BLOCKED_SIGNAL = 0.5
 MIN_STEPS = 3                # fewer recorded steps: unknown
