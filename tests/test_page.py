@@ -120,17 +120,42 @@ def test_every_remedy_explains_itself_and_fields_that_do_not_apply_are_greyed(pa
     assert page.console.errors == []
 
 
-def test_invalid_input_shows_the_servers_sentence_next_to_the_field(page):
+def test_invalid_input_shows_a_plain_sentence_next_to_the_field_and_start(page):
     page.goto("/")
     wait_form(page)
     field(page, "dataset.n_samples").fill("3")
     page.click('[data-testid="start-run"]')
     error = page.locator("#field-dataset-n_samples-error")
     error.wait_for()
-    assert "n_samples" in error.inner_text()
+    assert error.inner_text() == "N samples must be at least 16."
     assert field(page, "dataset.n_samples").get_attribute("aria-invalid") == "true"
+    form_error = page.locator('[data-testid="form-error"]').inner_text()
+    assert form_error == "N samples must be at least 16."
+    assert page.evaluate("document.activeElement.name") == "dataset.n_samples"
     assert "run" not in hash_state(page)
     # Chromium logs the 422 response itself; nothing else may fail.
+    assert no_errors(page, allowed="422") == []
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1280, 720), (1440, 900)])
+def test_a_whole_form_error_is_shown_beside_start_in_view(page, viewport):
+    """Over the parameter limit: no single field is wrong, yet the sentence is on screen."""
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.goto("/")
+    wait_form(page)
+    field(page, "model.depth").fill("64")
+    field(page, "model.width").fill("1024")
+    page.click('[data-testid="start-run"]')
+    alert = page.locator('[data-testid="form-error"]')
+    alert.wait_for()
+    assert alert.get_attribute("role") == "alert"
+    assert "more than the limit of 5,000,000" in alert.inner_text()
+    assert not alert.inner_text().startswith("model:")
+    box, start = alert.bounding_box(), page.locator('[data-testid="start-run"]').bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= viewport[1]
+    assert start["y"] >= 0 and start["y"] + start["height"] <= viewport[1]
+    # The first field of the model's part of the form has the focus, not the page's body.
+    assert page.evaluate("document.activeElement.name").startswith("model.")
     assert no_errors(page, allowed="422") == []
 
 
