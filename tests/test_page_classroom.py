@@ -1,0 +1,79 @@
+"""The classroom around the dashboard, in a real Chromium against a real server: the
+access-code page keeps the link a student was sent, and the teacher's console in the page
+(the admin token entered once, Stop on any run, the runs list filtered).
+
+The servers here have no worker (GRADWATCH_WORKERS=0), so runs stay queued while the page is
+looked at: nothing depends on how fast training is.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.pagekit import Console, hash_state, no_errors
+
+pytest_plugins = ("tests.pagefixtures",)  # the browser fixture
+pytestmark = pytest.mark.browser
+
+CODE = "owl-42"
+TOKEN = "teacher-secret-1"
+QUEUED = {"name": "queued", "training": {"epochs": 3}}
+
+
+def new_page(browser, url, width=1280, height=720):
+    context = browser.new_context(base_url=url, viewport={"width": width, "height": height})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.console = Console(page)
+    return context, page
+
+
+def joined(browser, url):
+    """A visitor who joined with the code through the API (a cookie jar of their own)."""
+    context = browser.new_context(base_url=url)
+    assert context.request.post("/join", data=json.dumps({"code": CODE}),
+                                headers={"Content-Type": "application/json"},
+                                max_redirects=0).status == 303
+    return context
+
+
+def create(context, config):
+    response = context.request.post("/api/runs", data=json.dumps(config),
+                                    headers={"Content-Type": "application/json"})
+    assert response.status == 201, response.text()
+    return response.json()
+
+
+def test_the_join_page_says_what_gradwatch_is_and_keeps_the_shared_link(browser, server_factory):
+    url = server_factory(WORKERS="0", ACCESS_CODE=CODE)
+    owner = joined(browser, url)
+    run = create(owner, QUEUED)
+    context, page = new_page(browser, url, 390, 844)
+    try:
+        page.goto(f"/#run={run['id']}&metric=grad_norms")
+        form = page.locator('[data-testid="join-form"]')
+        form.wait_for()
+        assert page.url.endswith(f"/join#run={run['id']}&metric=grad_norms")
+        assert "GradWatch trains small neural networks" in page.locator("main").inner_text()
+        code = page.get_by_label("Class access code")
+        assert code.get_attribute("name") == "code"
+        # Styled like the dashboard, and nothing wider than a phone.
+        assert page.evaluate("getComputedStyle(document.querySelector('.top')).display") == "flex"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+        code.fill("owl-41")
+        form.locator("button[type=submit]").click()
+        alert = page.locator('[role="alert"]')
+        assert "not right" in alert.inner_text()
+        assert page.get_by_label("Class access code").get_attribute("aria-invalid") == "true"
+
+        page.get_by_label("Class access code").fill(CODE)
+        form.locator("button[type=submit]").click()
+        page.locator('[data-testid="run-status"]').filter(has_text="queued").wait_for()
+        assert hash_state(page) == {"run": run["id"], "metric": "grad_norms"}
+        assert no_errors(page, allowed="401") == []  # Chromium logs the wrong code's 401
+    finally:
+        context.close()
+        owner.close()
