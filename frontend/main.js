@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { childName, FormPanel } from "./formpanel.js";
 import { RunsList } from "./runs.js";
 import { readState, updateState, watchState } from "./state.js";
+import { TeacherConsole } from "./teacher.js";
 import { setUpLargeText } from "./theme.js";
 import { within } from "./util.js";
 import { WatchView } from "./view.js";
@@ -112,6 +113,8 @@ function boot() {
     root: $("runs-list"),
     errorBox: $("runs-error"),
     filters: [...document.querySelectorAll('input[name="runs-filter"]')],
+    textFilter: $("runs-text"),
+    statusFilter: $("runs-status"),
     onWatch: (id) => updateState({ run: id, compare: null, row: null, zoom: null }),
     onCompare: (id) => updateState({ compare: id }),
     onFilter: (filter) => updateState({ runs: filter === "mine" ? "mine" : null }),
@@ -122,6 +125,8 @@ function boot() {
     },
     onList: (list) => view.syncFromList(list),
   });
+  const teacher = new TeacherConsole({ root: $("teacher"), onChange: (admin) => runs.setAdmin(admin) });
+  teacher.restore();
   setUpLargeText($("large-text"), () => view.requestPlots());
   const formReady = setUpForm(runs).catch((err) => {
     $("form-fields").textContent = `Cannot load the settings: ${err.message}`;

@@ -35,16 +35,32 @@ export function statusText(live) {
   return text;
 }
 
-/** "about 40 s left" from the worker's pace so far, or "" when it cannot be told yet. */
-export function timeLeftText(live) {
+function aboutText(seconds) {
+  if (seconds < 90) return `about ${Math.ceil(seconds)} s`;
+  return `about ${Math.round(seconds / 60)} min`;
+}
+
+/**
+ * "about 40 s left" from the worker's pace so far, or "" when it cannot be told yet. A run the
+ * server stops at its time limit (Run.time_limit, from started_at) ends then, whatever its
+ * pace: the text says so. `now` is Unix seconds.
+ */
+export function timeLeftText(live, now = Date.now() / 1000) {
   const run = live?.run;
   const total = run?.progress?.total_steps;
   const pace = live?.series.pace;
   if (!run || run.status !== "running" || !total || !pace) return "";
   const seconds = Math.max(0, (total - stepsDone(live)) / pace);
+  const limit = run.time_limit;
+  if (limit && typeof run.started_at === "number") {
+    const allowed = Math.max(0, run.started_at + limit - now);
+    if (allowed < seconds) {
+      return `${allowed < 1 ? "stopping" : `${aboutText(allowed)} left`}: the run's time limit`
+        + ` (${aboutText(limit).replace("about ", "")}) stops it before its last step`;
+    }
+  }
   if (seconds < 1) return "finishing";
-  if (seconds < 90) return `about ${Math.ceil(seconds)} s left`;
-  return `about ${Math.round(seconds / 60)} min left`;
+  return `${aboutText(seconds)} left`;
 }
 
 function epochText(epoch) {

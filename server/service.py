@@ -9,6 +9,7 @@ before it subscribed and the hub delivers every step after, with no gap and no d
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -84,6 +85,9 @@ class RunService:
             "source": "script" if script is not None else "server", "script": script,
             "queue_position": (self.executor.queue_position(row["id"])
                                if status == "queued" else None),
+            "owner_label": owner_label(row["owner"]),
+            # A script's fit runs on its own machine: the server's wall-time cap is not its.
+            "time_limit": None if script is not None else self.settings.max_run_seconds,
         }
         if visitor is not None:
             run["owned"] = may_manage(row, visitor)
@@ -265,6 +269,12 @@ class RunService:
 def _members(history: dict[str, list[Any]], epochs: list[dict[str, Any]]) -> str:
     """The `"history": ..., "epochs": ...` members of a snapshot frame, encoded."""
     return dumps({"history": history, "epochs": epochs})[1:-1]
+
+
+def owner_label(owner: str) -> str:
+    """A short label that tells a class's visitors apart ("visitor 3f9a") without showing
+    their id, which signs their cookie's claim."""
+    return "visitor " + hashlib.sha256(f"gradwatch-owner:{owner}".encode()).hexdigest()[:4]
 
 
 def may_manage(row: dict[str, Any], visitor: Visitor) -> bool:

@@ -77,3 +77,61 @@ def test_the_join_page_says_what_gradwatch_is_and_keeps_the_shared_link(browser,
     finally:
         context.close()
         owner.close()
+
+
+def test_the_teacher_enters_the_admin_token_in_the_page_filters_and_stops_a_students_run(
+        browser, server_factory):
+    url = server_factory(WORKERS="0", ADMIN_TOKEN=TOKEN)
+    students = [browser.new_context(base_url=url) for _ in range(3)]
+    context, page = new_page(browser, url)
+    try:
+        runs = [create(student, {**QUEUED, "name": name})
+                for student, name in zip(students, ("deep tanh", "relu fix", "lstm"), strict=True)]
+        page.goto("/")
+        items = page.locator('[data-testid="runs-list"] li')
+        item = {run["name"]: page.locator(f'[data-testid="runs-list"] li[data-run-id="{run["id"]}"]')
+                for run in runs}
+        item["lstm"].wait_for()
+        # A student's view: no Stop on a classmate's run.
+        assert page.locator('[data-testid="stop-run"]:visible').count() == 0
+
+        token = page.locator('[data-testid="admin-token"]')
+        page.locator("#teacher summary").click()
+        token.fill("not-the-token")
+        token.press("Enter")
+        page.locator("#teacher-state", has_text="not this server's admin token").wait_for()
+        assert page.locator('[data-testid="stop-run"]:visible').count() == 0
+
+        token.fill(TOKEN)
+        token.press("Enter")
+        item["deep tanh"].locator('[data-testid="stop-run"]').wait_for()
+        assert "?" not in page.url and TOKEN not in page.url
+        # Each run shows its owner's short label, three different students.
+        labels = {run["name"]: item[run["name"]].locator(".run-meta").inner_text().split(" · ")[0]
+                  for run in runs}
+        assert len(set(labels.values())) == 3
+        assert all(label.startswith("visitor ") for label in labels.values())
+
+        page.locator('[data-testid="runs-filter"]').fill("relu")
+        assert item["relu fix"].is_visible()
+        assert item["deep tanh"].is_hidden() and item["lstm"].is_hidden()
+        page.locator('[data-testid="runs-filter"]').fill(labels["lstm"])
+        assert item["lstm"].is_visible() and item["relu fix"].is_hidden()
+        page.locator('[data-testid="runs-filter"]').fill("")
+
+        item["deep tanh"].locator('[data-testid="stop-run"]').click()
+        item["deep tanh"].locator(".badge", has_text="stopped").wait_for()
+        stopped = students[0].request.get(f"/api/runs/{runs[0]['id']}").json()
+        assert stopped["status"] == "stopped" and stopped["error"] == "stopped by the admin"
+        page.select_option("#runs-status", "active")
+        assert item["deep tanh"].is_hidden() and item["lstm"].is_visible()
+        assert items.count() == 3
+
+        # Kept for the tab's session: a reload is still in teacher mode.
+        page.reload()
+        item["lstm"].locator('[data-testid="stop-run"]').wait_for()
+        assert page.console.errors == []
+    finally:
+        context.close()
+        for student in students:
+            student.close()

@@ -40,9 +40,10 @@ async def health(service: Annotated[RunService, Depends(get_service)]) -> Any:
 @router.get("/token")
 def token(request: Request, visitor: Annotated[Visitor, Depends(get_visitor)]) -> Any:
     """This visitor's token, for a script (`GradWatchCallback(token=...)`): what the script
-    starts is then this visitor's run, which they may stop from the page."""
+    starts is then this visitor's run, which they may stop from the page. `admin` says whether
+    the request carried the admin token (the page's teacher console checks it so)."""
     identity: Identity = request.app.state.identity
-    return {"token": identity.visitor_token(visitor.id)}
+    return {"token": identity.visitor_token(visitor.id), "admin": visitor.admin}
 
 
 @router.get("/presets", response_model=list[Preset])
