@@ -111,7 +111,8 @@ export class Heatmap {
       ...baseLayout(),
       datarevision: this.revision,
       uirevision: "keep-zoom",
-      margin: { l: 10, r: 10, t: 10, b: 44 },
+      // Room above the plot for Plotly's toolbar, which would otherwise cover the colour bar.
+      margin: { l: 10, r: 10, t: 34, b: 44 },
       plot_bgcolor: "#e9ecef",
       xaxis: { title: { text: "step" }, automargin: true, showgrid: false, zeroline: false },
       yaxis: {

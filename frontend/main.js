@@ -39,6 +39,14 @@ async function applySuggestion(view, runs, suggestion, formReady) {
   }
 }
 
+/** Where the watched run is below the form (a phone's one column), bring it to the top. */
+function showWatched() {
+  const watch = $("watch");
+  if (watch.getBoundingClientRect().top < window.innerHeight) return;
+  watch.scrollIntoView({ block: "start" });
+  watch.focus({ preventScroll: true });
+}
+
 async function setUpForm(runs) {
   const [schema, presets] = await Promise.all([api.getSchema(), api.getPresets()]);
   const panel = new FormPanel({
@@ -46,6 +54,7 @@ async function setUpForm(runs) {
     onStarted: (run, parentId) => {
       updateState({ run: run.id, compare: parentId, row: null, zoom: null });
       runs.refresh();
+      showWatched();
     },
   });
   await panel.sync();

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.pagekit import Console, hash_state, no_errors
+from tests.pagekit import Console, axe_violations, hash_state, no_errors
 
 pytest_plugins = ("tests.pagefixtures",)  # the browser fixture
 pytestmark = pytest.mark.browser
@@ -62,6 +62,7 @@ def test_the_join_page_says_what_gradwatch_is_and_keeps_the_shared_link(browser,
         # Styled like the dashboard, and nothing wider than a phone.
         assert page.evaluate("getComputedStyle(document.querySelector('.top')).display") == "flex"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert axe_violations(page) == []
 
         code.fill("owl-41")
         form.locator("button[type=submit]").click()
@@ -89,7 +90,7 @@ def test_the_teacher_enters_the_admin_token_in_the_page_filters_and_stops_a_stud
                 for student, name in zip(students, ("deep tanh", "relu fix", "lstm"), strict=True)]
         page.goto("/")
         items = page.locator('[data-testid="runs-list"] li')
-        item = {run["name"]: page.locator(f'[data-testid="runs-list"] li[data-run-id="{run["id"]}"]')
+        item = {run["name"]: items.and_(page.locator(f'li[data-run-id="{run["id"]}"]'))
                 for run in runs}
         item["lstm"].wait_for()
         # A student's view: no Stop on a classmate's run.
@@ -135,3 +136,52 @@ def test_the_teacher_enters_the_admin_token_in_the_page_filters_and_stops_a_stud
         context.close()
         for student in students:
             student.close()
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1280, 720)])
+def test_the_dashboard_fits_the_screen_and_axe_finds_nothing_serious(browser, server_factory,
+                                                                     viewport):
+    url = server_factory(WORKERS="0")
+    context, page = new_page(browser, url, *viewport)
+    try:
+        page.goto("/")
+        page.locator('[data-testid="run-form"] [name="remedies.activation"]').wait_for(
+            state="attached")
+        page.locator("#loss-chart .main-svg").first.wait_for(state="attached")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+        assert axe_violations(page) == []
+        # Watching a (queued) run: the plots with their toolbars are drawn.
+        run = create(context, QUEUED)
+        page.goto(f"/#run={run['id']}")
+        page.locator('[data-testid="run-status"]').filter(has_text="queued").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+        assert axe_violations(page) == []
+        # The runs list is two Tab presses away (the skip links), not behind the form.
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to the runs list"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "runs"
+        assert page.console.errors == []
+    finally:
+        context.close()
+
+
+def test_on_a_phone_start_brings_the_watched_run_to_the_top(browser, server_factory):
+    url = server_factory(WORKERS="0")
+    context, page = new_page(browser, url, 390, 844)
+    try:
+        page.goto("/")
+        page.locator('[data-testid="run-form"] [name="remedies.activation"]').wait_for(
+            state="attached")
+        start = page.locator('[data-testid="start-run"]').bounding_box()
+        assert start["y"] >= 0 and start["y"] + start["height"] <= 844  # Start is on screen
+        assert page.locator("#watch").bounding_box()["y"] > 844  # below the form at first
+        page.locator('[data-testid="start-run"]').click()
+        page.locator('[data-testid="run-status"]').filter(has_text="queued").wait_for()
+        top = page.locator("#watch").bounding_box()["y"]
+        assert 0 <= top < 100
+        assert page.evaluate("document.activeElement.id") == "watch"
+        assert page.console.errors == []
+    finally:
+        context.close()

@@ -16,6 +16,7 @@ import pytest
 from tests.helpers import client
 from tests.pagekit import (
     Console,
+    axe_violations,
     field,
     hash_state,
     trace,
@@ -208,4 +209,19 @@ def test_large_text_mode_for_a_projector(page, pair):
     page.reload()
     assert page.is_checked("#large-text")
     assert page.evaluate("document.documentElement.classList.contains('large-text')")
+    assert page.console.errors == []
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1440, 900)])
+def test_comparing_fits_a_phone_and_axe_finds_nothing_serious(page, pair, viewport):
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    open_pair(page, pair)
+    page.locator("#summary").filter(has_text="after (watched)").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+    assert axe_violations(page) == []
+    # Plotly's toolbar sits above the colour bar, not over it.
+    for testid in ("heatmap", "compare-heatmap"):
+        toolbar = page.locator(f'[data-testid="{testid}"] .modebar').bounding_box()
+        bar = page.locator(f'[data-testid="{testid}"] .colorbar').bounding_box()
+        assert toolbar["y"] + toolbar["height"] <= bar["y"], (testid, toolbar, bar)
     assert page.console.errors == []
