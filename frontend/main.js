@@ -75,6 +75,18 @@ function setUpActions(view, runs, formReady) {
       showActionError(`Could not stop the run: ${err.message}`);
     }
   });
+  $("start-again").addEventListener("click", async () => {
+    const live = view.watched;
+    if (!live?.run) return;
+    showActionError("");
+    try {
+      const run = await api.restartRun(live.id, {});
+      updateState({ run: run.id, compare: null, row: null, zoom: null });
+      runs.refresh();
+    } catch (err) {
+      showActionError(`Could not start it again: ${err.message}`);
+    }
+  });
   $("copy-config").addEventListener("click", async () => {
     const run = view.watched?.run;
     const panel = await formReady;

@@ -11,6 +11,13 @@ function stepsDone(live) {
   return last ? last.step + 1 : (live.run?.progress?.step ?? 0);
 }
 
+/** Whether the socket of a run that has not ended is down (the server restarting, say). */
+const unreachable = (live) => live?.connection === "retrying" && !isFinal(live?.run?.status);
+
+/** Whether "Start it again" is offered: a server-trained run that failed, e.g. cut off by a
+ * server restart. */
+export const mayStartAgain = (run) => run?.status === "failed" && run.source !== "script";
+
 export function statusText(live) {
   if (!live) return "Start a run or pick one from the list.";
   if (live.gone) return "This run does not exist (it may have been deleted).";
@@ -30,7 +37,7 @@ export function statusText(live) {
   } else if (isFinal(run.status)) {
     text = `${run.status} — ${done} step${done === 1 ? "" : "s"}`;
   }
-  if (live.connection === "retrying" && !isFinal(run.status)) text += " (reconnecting…)";
+  if (unreachable(live)) text += " (the server cannot be reached; reconnecting…)";
   if (run.source === "script") text += " · from a script";
   return text;
 }
@@ -84,6 +91,7 @@ export class StatusPanel {
     this.eta = find("run-eta");
     this.error = find("run-error");
     this.stop = find("stop-run");
+    this.startAgain = find("start-again");
     this.copyConfig = find("copy-config");
     this.epoch = find("epoch-line");
   }
@@ -100,6 +108,9 @@ export class StatusPanel {
     this.error.textContent = run?.error ? run.error : "";
     this.error.hidden = !run?.error;
     this.stop.hidden = !(run?.owned && isActive(run.status));
+    // While the server is unreachable a stop cannot be sent: say so instead of failing later.
+    /** @type {HTMLButtonElement} */ (this.stop).disabled = unreachable(live);
+    this.startAgain.hidden = !mayStartAgain(run);
     this.copyConfig.hidden = !run?.config || run.source === "script";
     const epoch = live?.lastEpoch;
     this.epoch.textContent = epoch ? epochText(epoch) : "";
@@ -111,7 +122,8 @@ export class StatusPanel {
     const total = run?.progress?.total_steps;
     const running = Boolean(run && run.status === "running" && total);
     bar.hidden = !running;
-    this.eta.textContent = running ? timeLeftText(live) : "";
+    // No estimate while the server is unreachable: its pace is unknown.
+    this.eta.textContent = running && !unreachable(live) ? timeLeftText(live) : "";
     if (!running) return;
     const done = Math.min(stepsDone(live), total);
     bar.max = total;

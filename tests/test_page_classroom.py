@@ -1,6 +1,7 @@
 """The classroom around the dashboard, in a real Chromium against a real server: the
 access-code page keeps the link a student was sent, and the teacher's console in the page
-(the admin token entered once, Stop on any run, the runs list filtered).
+(the admin token entered once, Stop on any run, the runs list filtered), a phone's screen,
+axe-core's accessibility check, and a server restart as the page lives through it.
 
 The servers here have no worker (GRADWATCH_WORKERS=0), so runs stay queued while the page is
 looked at: nothing depends on how fast training is.
@@ -12,6 +13,7 @@ import json
 
 import pytest
 
+from tests.helpers import run_server
 from tests.pagekit import Console, axe_violations, hash_state, no_errors
 
 pytest_plugins = ("tests.pagefixtures",)  # the browser fixture
@@ -185,3 +187,43 @@ def test_on_a_phone_start_brings_the_watched_run_to_the_top(browser, server_fact
         assert page.console.errors == []
     finally:
         context.close()
+
+
+def test_a_server_restart_is_said_while_it_lasts_and_the_cut_run_can_start_again(browser,
+                                                                                 tmp_path):
+    data = tmp_path / "data"
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(20_000)
+    try:
+        with run_server(data, GRADWATCH_WORKERS="0") as url:
+            run = create_at(context, url, QUEUED)
+            page = context.new_page()
+            page.console = Console(page)
+            page.goto(f"{url}/#run={run['id']}")
+            stop = page.locator('#watch [data-testid="stop-run"]')
+            stop.wait_for()
+            assert stop.is_enabled()
+        # The server is gone: the page says so and offers no Stop it cannot send.
+        page.locator('[data-testid="run-status"]').filter(
+            has_text="the server cannot be reached").wait_for()
+        assert stop.is_disabled()
+        with run_server(data, GRADWATCH_WORKERS="0") as url:
+            page.goto(f"{url}/#run={run['id']}")
+            page.locator('[data-testid="run-status"]').filter(has_text="failed").wait_for()
+            again = page.get_by_role("button", name="Start it again")
+            again.click()
+            page.wait_for_function(
+                "id => new URLSearchParams(location.hash.slice(1)).get('run') !== id",
+                arg=run["id"])
+            restarted = context.request.get(f"{url}/api/runs/{hash_state(page)['run']}").json()
+            assert restarted["parent_id"] == run["id"] and restarted["status"] == "queued"
+            assert restarted["config"]["training"] == run["config"]["training"]
+    finally:
+        context.close()
+
+
+def create_at(context, url, config):
+    response = context.request.post(f"{url}/api/runs", data=json.dumps(config),
+                                    headers={"Content-Type": "application/json"})
+    assert response.status == 201, response.text()
+    return response.json()

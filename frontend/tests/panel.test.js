@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { statusText, timeLeftText } from "../panel.js";
+import { mayStartAgain, statusText, timeLeftText } from "../panel.js";
 
 const live = (run, extra = {}) => ({ run, gone: false, connection: "open",
   lastStep: null, series: { pace: null }, ...extra });
@@ -22,7 +22,7 @@ test("the status line says where a run is", () => {
   assert.equal(statusText(live({ ...running, status: "stopped", source: "script" },
     { connection: "retrying" })), "stopped — 3 steps · from a script");
   assert.equal(statusText(live({ ...running, progress: { step: 1 } }, { connection: "retrying" })),
-    "running — building the model (reconnecting…)");
+    "running — building the model (the server cannot be reached; reconnecting…)");
 });
 
 test("the time left comes from the worker's pace", () => {
@@ -48,4 +48,11 @@ test("the time left never passes the run's time limit", () => {
   // A run that ends before its limit is told by its pace.
   assert.equal(timeLeftText(live({ ...run, progress: { step: 0, total_steps: 1000 } },
     { series: { pace: 20 } }), 1060), "about 50 s left");
+});
+
+test("a failed server run is offered again; a script's or a finished one is not", () => {
+  assert.equal(mayStartAgain({ status: "failed", error: "interrupted by a server restart" }), true);
+  assert.equal(mayStartAgain({ status: "failed", source: "script" }), false);
+  assert.equal(mayStartAgain({ status: "completed" }), false);
+  assert.equal(mayStartAgain(null), false);
 });
