@@ -34,6 +34,9 @@ export function statusText(live) {
     const epoch = last ? last.epoch + 1 : (run.progress?.epoch ?? 0) + 1;
     text = total ? `running — step ${done} of ${total}` : "running — building the model";
     if (total && epochs) text += `, epoch ${Math.min(epoch, epochs)} of ${epochs}`;
+    // Keras traces the training step before the first ones run: on a busy server that takes
+    // seconds, with nothing arriving meanwhile.
+    if (total && done < 2) text += " — preparing the first steps (tracing the model)…";
   } else if (isFinal(run.status)) {
     text = `${run.status} — ${done} step${done === 1 ? "" : "s"}`;
   }

@@ -17,6 +17,9 @@ test("the status line says where a run is", () => {
   assert.equal(statusText(live(running)), "running — step 3 of 20, epoch 1 of 2");
   assert.equal(statusText(live(running, { lastStep: { step: 14, epoch: 1 } })),
     "running — step 15 of 20, epoch 2 of 2");
+  // Before the second step, the wait for the traced step is said.
+  assert.equal(statusText(live({ ...running, progress: { step: 1, epoch: 0, total_steps: 20 } })),
+    "running — step 1 of 20, epoch 1 of 2 — preparing the first steps (tracing the model)…");
   assert.equal(statusText(live({ ...running, progress: { step: 0, total_steps: 0 } })),
     "running — building the model");
   assert.equal(statusText(live({ ...running, status: "stopped", source: "script" },
