@@ -5,7 +5,8 @@
 // from the form's base (defaults, a preset or a run) are marked.
 
 import {
-  applies, appliesText, choicesOf, flatten, groupsOf, humanize, limitsText, plainError,
+  applies, appliesText, choiceLabel, choicesOf, flatten, groupsOf, humanize, limitsText,
+  plainError,
 } from "./schema.js";
 import { linkify } from "./refs.js";
 
@@ -89,7 +90,8 @@ export class RunForm {
     if (kind === "choice") {
       const select = element("select", { id });
       choicesOf(node).forEach((value, index) => {
-        select.append(element("option", { value: String(index) }, String(value)));
+        select.append(element("option", { value: String(index), "data-value": String(value) },
+          choiceLabel(value)));
       });
       return select;
     }

@@ -174,9 +174,15 @@ export class Heatmap {
     this.tooltip.style.top = `${top}px`;
   }
 
-  /** The heatmap as a PNG data URL (for the download), at `width` × `height`. */
-  image(width = 1200, height = 600) {
-    return Plotly.toImage(this.element, { format: "png", width, height });
+  /**
+   * The heatmap as a PNG data URL (for the download), at `width` × `height`, with `title`
+   * (the run and the view) written above it, so the file says what it shows.
+   */
+  image(title = "", width = 1200, height = 600) {
+    const plot = /** @type {any} */ (this.element);
+    const layout = { ...plot.layout, title: { text: title, x: 0.01, xanchor: "left" },
+      margin: { ...plot.layout.margin, t: title ? 60 : plot.layout.margin?.t } };
+    return Plotly.toImage({ data: plot.data, layout }, { format: "png", width, height });
   }
 
   resize() {

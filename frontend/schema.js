@@ -80,6 +80,25 @@ export function plainError(item, label, node = {}) {
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
+// Page-only words for RunConfig's choices, where capitalising the identifier would not do.
+const CHOICE_WORDS = {
+  mlp: "MLP (dense layers)", rnn: "RNN (recurrent)", cnn: "CNN (convolutions)",
+  simple_rnn: "Simple RNN", lstm: "LSTM", gru: "GRU", xor: "XOR",
+  relu: "ReLU", leaky_relu: "Leaky ReLU", elu: "ELU", selu: "SELU", gelu: "GELU",
+  l1: "L1", l2: "L2", l1_l2: "L1 + L2", sgd: "SGD", rmsprop: "RMSprop",
+  lecun_normal: "LeCun normal",
+};
+const PROPER = { glorot: "Glorot", he: "He" };
+
+/** A choice as the form shows it: "Glorot uniform" for glorot_uniform, "L1 + L2" for l1_l2. */
+export function choiceLabel(value) {
+  const key = String(value);
+  if (key in CHOICE_WORDS) return CHOICE_WORDS[key];
+  const words = key.split("_").map((word, i) => PROPER[word]
+    || (i === 0 ? word.charAt(0).toUpperCase() + word.slice(1) : word));
+  return words.join(" ");
+}
+
 export function limitsText(node) {
   const parts = [];
   const low = node.minimum ?? node.exclusiveMinimum;

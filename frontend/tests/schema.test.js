@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import {
   applies, appliesText, changedFrom, choicesOf, flatten, groupsOf, humanize, kindOf, limitsText,
-  plainError,
+  plainError, choiceLabel,
   parseFieldText, resolve, unflatten,
 } from "../schema.js";
 
@@ -111,4 +111,14 @@ test("a 422 item in plain words: the field's label and its limit, or the server'
   // A limit the schema does not know falls back to the server's sentence.
   assert.equal(plainError({ type: "greater_than", msg: "lr: Input should be greater than 0" },
     "Lr", {}), "Input should be greater than 0.");
+});
+
+test("choices read as words: Glorot uniform, L1 + L2, Simple RNN", () => {
+  assert.equal(choiceLabel("glorot_uniform"), "Glorot uniform");
+  assert.equal(choiceLabel("he_normal"), "He normal");
+  assert.equal(choiceLabel("l1_l2"), "L1 + L2");
+  assert.equal(choiceLabel("simple_rnn"), "Simple RNN");
+  assert.equal(choiceLabel("global_norm"), "Global norm");
+  assert.equal(choiceLabel("random_normal"), "Random normal");
+  assert.equal(choiceLabel("sigmoid"), "Sigmoid");
 });
