@@ -14,9 +14,10 @@ function stepsDone(live) {
 /** Whether the socket of a run that has not ended is down (the server restarting, say). */
 const unreachable = (live) => live?.connection === "retrying" && !isFinal(live?.run?.status);
 
-/** Whether "Start it again" is offered: a server-trained run that failed, e.g. cut off by a
- * server restart. */
-export const mayStartAgain = (run) => run?.status === "failed" && run.source !== "script";
+/** Whether "Start it again" is offered: a server-trained run that ended with an error, e.g.
+ * cut off by a server restart. */
+export const mayStartAgain = (run) => isFinal(run?.status) && Boolean(run.error)
+  && run.source !== "script";
 
 export function statusText(live) {
   if (!live) return "Start a run or pick one from the list.";

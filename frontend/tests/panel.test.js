@@ -53,9 +53,10 @@ test("the time left never passes the run's time limit", () => {
     { series: { pace: 20 } }), 1060), "about 50 s left");
 });
 
-test("a failed server run is offered again; a script's or a finished one is not", () => {
+test("a server run that ended with an error is offered again; a script's or a clean one not", () => {
   assert.equal(mayStartAgain({ status: "failed", error: "interrupted by a server restart" }), true);
-  assert.equal(mayStartAgain({ status: "failed", source: "script" }), false);
-  assert.equal(mayStartAgain({ status: "completed" }), false);
+  assert.equal(mayStartAgain({ status: "failed", error: "x", source: "script" }), false);
+  assert.equal(mayStartAgain({ status: "completed", error: null }), false);
+  assert.equal(mayStartAgain({ status: "running", error: null }), false);
   assert.equal(mayStartAgain(null), false);
 });
