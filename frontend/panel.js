@@ -66,8 +66,9 @@ export function timeLeftText(live, now = Date.now() / 1000) {
   if (limit && typeof run.started_at === "number") {
     const allowed = Math.max(0, run.started_at + limit - now);
     if (allowed < seconds) {
-      return `${allowed < 1 ? "stopping" : `${aboutText(allowed)} left`}: the run's time limit`
-        + ` (${aboutText(limit).replace("about ", "")}) stops it before its last step`;
+      const cap = aboutText(limit).replace("about ", "");
+      return allowed < 1 ? `stopping at its time limit (${cap})`
+        : `its time limit (${cap}) ends it before its last step: ${aboutText(allowed)} left`;
     }
   }
   if (seconds < 1) return "finishing";

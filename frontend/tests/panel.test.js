@@ -43,11 +43,11 @@ test("the time left never passes the run's time limit", () => {
   const run = { status: "running", progress: { step: 0, total_steps: 200000 },
     started_at: 1000, time_limit: 600 };
   assert.equal(timeLeftText(live(run, { series: { pace: 22 } }), 1060),
-    "about 9 min left: the run's time limit (10 min) stops it before its last step");
+    "its time limit (10 min) ends it before its last step: about 9 min left");
   assert.equal(timeLeftText(live(run, { series: { pace: 22 } }), 1590),
-    "about 10 s left: the run's time limit (10 min) stops it before its last step");
+    "its time limit (10 min) ends it before its last step: about 10 s left");
   assert.equal(timeLeftText(live(run, { series: { pace: 22 } }), 1700),
-    "stopping: the run's time limit (10 min) stops it before its last step");
+    "stopping at its time limit (10 min)");
   // A run that ends before its limit is told by its pace.
   assert.equal(timeLeftText(live({ ...run, progress: { step: 0, total_steps: 1000 } },
     { series: { pace: 20 } }), 1060), "about 50 s left");
