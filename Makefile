@@ -19,7 +19,8 @@ $(STAMP): requirements.txt
 run: setup
 	$(BIN)/python -m server
 
-test: setup
+# node_modules/ too: the browser tests run axe-core (pinned in package.json) against the page.
+test: setup $(NODE_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
@@ -33,7 +34,7 @@ lint: setup $(NODE_DEPS)
 	npx --no-install eslint frontend eslint.config.js
 	npx --no-install tsc -p tsconfig.json
 
-# The page's lint tools, pinned by package-lock.json (node_modules/ is not in git).
+# The page's lint and test tools, pinned by package-lock.json (node_modules/ is not in git).
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 

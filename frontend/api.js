@@ -23,9 +23,18 @@ function describe(status, detail, retryAfter) {
   return text;
 }
 
+/** The admin token the teacher entered in the page, sent with every call; null for a student. */
+let adminToken = null;
+
+/** Send `token` as the admin's (`Authorization: Bearer`) from now on; null stops sending it. */
+export function useAdminToken(token) {
+  adminToken = token || null;
+}
+
 async function request(method, path, body) {
   /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (adminToken) init.headers.Authorization = `Bearer ${adminToken}`;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

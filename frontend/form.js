@@ -5,7 +5,8 @@
 // from the form's base (defaults, a preset or a run) are marked.
 
 import {
-  applies, appliesText, choicesOf, flatten, groupsOf, humanize, limitsText,
+  applies, appliesText, choiceLabel, choicesOf, flatten, groupsOf, humanize, limitsText,
+  plainError,
 } from "./schema.js";
 import { linkify } from "./refs.js";
 
@@ -81,7 +82,7 @@ export class RunForm {
       line.append(label, toggle, input);
     }
     wrap.append(line, note, error, help);
-    this.fields.set(key, { path, node, kind, input, error, wrap, note });
+    this.fields.set(key, { path, node, kind, input, error, wrap, note, name });
     return wrap;
   }
 
@@ -89,7 +90,8 @@ export class RunForm {
     if (kind === "choice") {
       const select = element("select", { id });
       choicesOf(node).forEach((value, index) => {
-        select.append(element("option", { value: String(index) }, String(value)));
+        select.append(element("option", { value: String(index), "data-value": String(value) },
+          choiceLabel(value)));
       });
       return select;
     }
@@ -174,31 +176,34 @@ export class RunForm {
   }
 
   /** Errors of a 422: each item next to its field, the rest above the buttons. */
+  /**
+   * Show what blocks a start: each field's error beside it, and every error, in plain words,
+   * in the alert beside Start, scrolled into view; the first field concerned gets the focus
+   * (for a whole-model error, the first field of that part of the form).
+   */
   showError(apiError) {
     this.clearErrors();
-    const general = [];
+    const messages = [];
     let first = null;
     for (const item of apiError.fieldErrors) {
-      const loc = (item.loc || []).filter((p) => p !== "body");
-      const field = this.fields.get(loc.join("."));
+      const loc = (item.loc || []).filter((p) => p !== "body").join(".");
+      const field = this.fields.get(loc);
+      const text = plainError(item, field?.name, field?.node);
+      messages.push(text);
       if (field) {
-        field.error.textContent = item.msg;
+        field.error.textContent = text;
         field.wrap.classList.add("invalid");
         field.input.setAttribute("aria-invalid", "true");
-        first = first || field;
-      } else {
-        general.push(item.msg);
       }
+      first = first || field
+        || [...this.fields.entries()].find(([key]) => loc && key.startsWith(`${loc}.`))?.[1];
     }
-    if (!apiError.fieldErrors.length) general.push(apiError.message);
-    if (general.length) {
-      this.errorBox.textContent = general.join(" ");
-      this.errorBox.hidden = false;
-    }
-    if (first) {
-      first.wrap.closest("fieldset")?.scrollIntoView({ block: "nearest" });
-      first.input.focus();
-    }
+    if (!apiError.fieldErrors.length) messages.push(plainError({ msg: apiError.message }));
+    this.errorBox.textContent = messages.join(" ");
+    this.errorBox.hidden = false;
+    if (first) first.input.focus();
+    else this.errorBox.focus();
+    this.errorBox.scrollIntoView({ block: "nearest" });
   }
 
   clearFieldError(key) {

@@ -6,7 +6,7 @@
 
 import * as api from "./api.js";
 import { RunForm } from "./form.js";
-import { changedFrom, parseFieldText, unflatten } from "./schema.js";
+import { changedFrom, choiceLabel, parseFieldText, unflatten } from "./schema.js";
 import { formatHash, readState, updateState } from "./state.js";
 import { runLabel, within } from "./util.js";
 
@@ -16,6 +16,19 @@ const NO_BASE = { kind: "defaults", id: null, label: "", flat: null };
 export function childName(parentName, change, maxLength = 100) {
   const name = `${parentName || "run"} → ${change}`;
   return name.length <= maxLength ? name : `${name.slice(0, maxLength - 1)}…`;
+}
+
+/**
+ * The changes of a restart from the form, as a name's words: "+ batch norm, clipping Norm,
+ * depth 12" instead of "batch_norm true, clipping norm, depth 12".
+ */
+export function changesText(changes) {
+  return Object.entries(changes).map(([path, value]) => {
+    const key = path.split(".").pop().replace(/_/g, " ");
+    if (value === true) return `+ ${key}`;
+    if (value === false) return `no ${key}`;
+    return `${key} ${typeof value === "string" ? choiceLabel(value) : value}`;
+  }).join(", ");
 }
 
 export class FormPanel {
@@ -179,8 +192,7 @@ export class FormPanel {
       if (this.base.kind === "run") {
         const changes = changedFrom(this.form.values(), this.base.flat);
         if (!("name" in changes)) {
-          const what = Object.entries(changes).map(([path, v]) => `${path.split(".").pop()} ${v}`);
-          changes.name = childName(this.base.flat.name, what.join(", ") || "again",
+          changes.name = childName(this.base.flat.name, changesText(changes) || "again",
             this.nameLimit);
         }
         const run = await api.restartRun(this.base.id, unflatten(changes));

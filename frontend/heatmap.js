@@ -111,7 +111,8 @@ export class Heatmap {
       ...baseLayout(),
       datarevision: this.revision,
       uirevision: "keep-zoom",
-      margin: { l: 10, r: 10, t: 10, b: 44 },
+      // Room above the plot for Plotly's toolbar, which would otherwise cover the colour bar.
+      margin: { l: 10, r: 10, t: 34, b: 44 },
       plot_bgcolor: "#e9ecef",
       xaxis: { title: { text: "step" }, automargin: true, showgrid: false, zeroline: false },
       yaxis: {
@@ -173,9 +174,15 @@ export class Heatmap {
     this.tooltip.style.top = `${top}px`;
   }
 
-  /** The heatmap as a PNG data URL (for the download), at `width` × `height`. */
-  image(width = 1200, height = 600) {
-    return Plotly.toImage(this.element, { format: "png", width, height });
+  /**
+   * The heatmap as a PNG data URL (for the download), at `width` × `height`, with `title`
+   * (the run and the view) written above it, so the file says what it shows.
+   */
+  image(title = "", width = 1200, height = 600) {
+    const plot = /** @type {any} */ (this.element);
+    const layout = { ...plot.layout, title: { text: title, x: 0.01, xanchor: "left" },
+      margin: { ...plot.layout.margin, t: title ? 60 : plot.layout.margin?.t } };
+    return Plotly.toImage({ data: plot.data, layout }, { format: "png", width, height });
   }
 
   resize() {

@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { childName, FormPanel } from "./formpanel.js";
 import { RunsList } from "./runs.js";
 import { readState, updateState, watchState } from "./state.js";
+import { TeacherConsole } from "./teacher.js";
 import { setUpLargeText } from "./theme.js";
 import { within } from "./util.js";
 import { WatchView } from "./view.js";
@@ -38,6 +39,14 @@ async function applySuggestion(view, runs, suggestion, formReady) {
   }
 }
 
+/** Where the watched run is below the form (a phone's one column), bring it to the top. */
+function showWatched() {
+  const watch = $("watch");
+  if (watch.getBoundingClientRect().top < window.innerHeight) return;
+  watch.scrollIntoView({ block: "start" });
+  watch.focus({ preventScroll: true });
+}
+
 async function setUpForm(runs) {
   const [schema, presets] = await Promise.all([api.getSchema(), api.getPresets()]);
   const panel = new FormPanel({
@@ -45,6 +54,7 @@ async function setUpForm(runs) {
     onStarted: (run, parentId) => {
       updateState({ run: run.id, compare: parentId, row: null, zoom: null });
       runs.refresh();
+      showWatched();
     },
   });
   await panel.sync();
@@ -63,6 +73,18 @@ function setUpActions(view, runs, formReady) {
       runs.refresh();
     } catch (err) {
       showActionError(`Could not stop the run: ${err.message}`);
+    }
+  });
+  $("start-again").addEventListener("click", async () => {
+    const live = view.watched;
+    if (!live?.run) return;
+    showActionError("");
+    try {
+      const run = await api.restartRun(live.id, {});
+      updateState({ run: run.id, compare: null, row: null, zoom: null });
+      runs.refresh();
+    } catch (err) {
+      showActionError(`Could not start it again: ${err.message}`);
     }
   });
   $("copy-config").addEventListener("click", async () => {
@@ -112,6 +134,8 @@ function boot() {
     root: $("runs-list"),
     errorBox: $("runs-error"),
     filters: [...document.querySelectorAll('input[name="runs-filter"]')],
+    textFilter: $("runs-text"),
+    statusFilter: $("runs-status"),
     onWatch: (id) => updateState({ run: id, compare: null, row: null, zoom: null }),
     onCompare: (id) => updateState({ compare: id }),
     onFilter: (filter) => updateState({ runs: filter === "mine" ? "mine" : null }),
@@ -122,6 +146,8 @@ function boot() {
     },
     onList: (list) => view.syncFromList(list),
   });
+  const teacher = new TeacherConsole({ root: $("teacher"), onChange: (admin) => runs.setAdmin(admin) });
+  teacher.restore();
   setUpLargeText($("large-text"), () => view.requestPlots());
   const formReady = setUpForm(runs).catch((err) => {
     $("form-fields").textContent = `Cannot load the settings: ${err.message}`;

@@ -138,7 +138,7 @@ export class Plots {
   }
 
   /** The watched heatmap as a PNG data URL. */
-  image() {
-    return this.heatmaps[0].image();
+  image(title) {
+    return this.heatmaps[0].image(title);
   }
 }

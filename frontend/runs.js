@@ -1,11 +1,14 @@
 // @ts-check
-// The list of runs, newest first, refreshed by polling: status badges, progress, the parent a
-// restart came from (a link to watch it), a "mine / everyone's" filter (Run.owned) and delete
-// for one's own finished runs. Items are updated in place (keyed by run id) so a poll never
-// steals the keyboard focus or the scroll position.
+// The list of runs, newest first, one line each, refreshed by polling: status badges,
+// progress, the owner, the parent a restart came from (a link to watch it), filters ("mine /
+// everyone's" by Run.owned, words over name, status and owner, a status group), Stop for
+// one's own active runs and delete for finished ones (every run's, for the admin). Items are
+// updated in place (keyed by run id) so a poll never steals the keyboard focus or the scroll
+// position.
 
-import { deleteRun, listRuns } from "./api.js";
-import { isFinal, runLabel } from "./util.js";
+import { deleteRun, listRuns, stopRun } from "./api.js";
+import { STATUSES } from "./contract.js";
+import { isActive, isFinal, ownerText, runLabel, runMatches } from "./util.js";
 
 const POLL_MS = 3000;
 const CONFIRM_MS = 5000;
@@ -16,8 +19,9 @@ function timeText(seconds) {
   return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-function metaText(run) {
-  const parts = [String(run.id).slice(0, 8), timeText(run.created_at)];
+function metaText(run, admin) {
+  // The owner first: on one line the end of the text may be cut off.
+  const parts = [ownerText(run, admin), String(run.id).slice(0, 8), timeText(run.created_at)];
   const p = run.progress;
   if (run.status === "running" && p?.total_steps) parts.push(`step ${p.step} of ${p.total_steps}`);
   if (run.status === "queued" && run.queue_position) parts.push(`position ${run.queue_position}`);
@@ -29,7 +33,6 @@ function metaText(run) {
       : `${c.model?.arch === "cnn" ? "conv " : ""}${c.remedies?.activation}`;
     parts.push(`${c.dataset?.name}, ${c.model?.depth}× ${unit}`);
   }
-  if (run.owned) parts.push("yours");
   return parts.filter(Boolean).join(" · ");
 }
 
@@ -49,7 +52,8 @@ export class RunsList {
    * `onFilter(filter)` when the filter changes, `onDeleted(id)` after a delete, `onList(runs)`
    * after every poll.
    */
-  constructor({ root, errorBox, filters, onWatch, onCompare, onFilter, onDeleted, onList }) {
+  constructor({ root, errorBox, filters, textFilter, statusFilter, onWatch, onCompare, onFilter,
+    onDeleted, onList }) {
     this.root = root;
     this.errorBox = errorBox;
     /** @type {HTMLInputElement[]} */
@@ -68,6 +72,26 @@ export class RunsList {
     for (const radio of this.filters) {
       radio.addEventListener("change", () => this.onFilter(radio.value));
     }
+    this.admin = false;
+    /** @type {HTMLInputElement} */
+    this.textFilter = textFilter;
+    /** @type {HTMLSelectElement} */
+    this.statusFilter = statusFilter;
+    for (const status of STATUSES) {
+      this.statusFilter.append(new Option(status, status));
+    }
+    const refilter = () => {
+      for (const [id, item] of this.items) this.markItem(id, item);
+      this.updateEmpty();
+    };
+    this.textFilter.addEventListener("input", refilter);
+    this.statusFilter.addEventListener("change", refilter);
+  }
+
+  /** Whether the page holds the admin token: every run is then the caller's to stop. */
+  setAdmin(admin) {
+    this.admin = admin;
+    this.refresh();
   }
 
   start() {
@@ -107,7 +131,8 @@ export class RunsList {
     else item.watch.removeAttribute("aria-current");
     item.compare.setAttribute("aria-pressed", String(id === this.compared));
     item.compare.disabled = id === this.watched;
-    item.li.hidden = this.filter === "mine" && !item.run?.owned;
+    item.li.hidden = (this.filter === "mine" && !item.run?.owned) || (item.run !== null
+      && !runMatches(item.run, this.textFilter.value, this.statusFilter.value, this.admin));
   }
 
   render(runs) {
@@ -132,8 +157,9 @@ export class RunsList {
   updateEmpty() {
     const shown = [...this.items.values()].some((item) => !item.li.hidden);
     if (shown) delete this.root.dataset.empty;
-    else this.root.dataset.empty = this.filter === "mine" && this.items.size
-      ? "None of these runs is yours yet." : "No runs yet: start one with the form.";
+    else if (!this.items.size) this.root.dataset.empty = "No runs yet: start one with the form.";
+    else this.root.dataset.empty = this.textFilter.value || this.statusFilter.value
+      ? "No run matches the filters." : "None of these runs is yours yet.";
   }
 
   /** Show what a run's socket knows before the next poll does (progress, final status). */
@@ -162,14 +188,17 @@ export class RunsList {
     const compare = button("compare-button", "compare",
       () => this.onCompare(id === this.compared ? null : id));
     const remove = button("delete-button", "delete", () => this.remove(item));
+    const stop = button("stop-button", "stop", () => this.stop(item));
+    stop.dataset.testid = "stop-run";
     const actions = document.createElement("div");
     actions.className = "run-actions";
-    actions.append(compare, remove);
+    actions.append(compare, stop, remove);
     const main = document.createElement("div");
     main.className = "run-main";
     main.append(watch, parent);
     li.append(main, actions);
-    const item = { li, watch, badge, name, meta, parent, compare, remove, run: null, confirm: null };
+    const item = { li, watch, badge, name, meta, parent, compare, stop, remove, run: null,
+      confirm: null };
     this.items.set(id, item);
     this.markItem(id, item);
     return item;
@@ -180,13 +209,15 @@ export class RunsList {
     item.badge.className = `badge status-${run.status}`;
     item.badge.textContent = run.status;
     item.name.textContent = run.name || run.config?.name || "unnamed run";
-    item.meta.textContent = metaText(run);
+    item.meta.textContent = metaText(run, this.admin);
     item.compare.setAttribute("aria-label", `Compare with ${runLabel(run)}`);
     const parent = run.parent_id ? this.runs.find((r) => r.id === run.parent_id) : null;
     item.parent.hidden = !run.parent_id;
     item.parent.textContent = run.parent_id
       ? `↳ restart of ${parent ? runLabel(parent) : String(run.parent_id).slice(0, 8)}` : "";
     item.remove.hidden = !(run.owned && isFinal(run.status));
+    item.stop.hidden = !(run.owned && isActive(run.status));
+    item.stop.setAttribute("aria-label", `Stop ${runLabel(run)}`);
     if (!item.confirm) item.remove.setAttribute("aria-label", `Delete ${runLabel(run)}`);
     this.markItem(run.id, item);
   }
@@ -207,6 +238,19 @@ export class RunsList {
     } catch (err) {
       this.errorBox.textContent = `Could not delete the run: ${err.message}`;
       this.errorBox.hidden = false;
+    }
+  }
+
+  async stop(item) {
+    item.stop.disabled = true;
+    try {
+      await stopRun(item.run.id);
+    } catch (err) {
+      this.errorBox.textContent = `Could not stop the run: ${err.message}`;
+      this.errorBox.hidden = false;
+    } finally {
+      item.stop.disabled = false;
+      this.refresh();
     }
   }
 

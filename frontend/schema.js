@@ -49,6 +49,56 @@ export const humanize = (key) => {
   return text.charAt(0).toUpperCase() + text.slice(1);
 };
 
+/**
+ * A 422 item ({loc, msg, type}) of the field named `label` with schema `node`, in plain words:
+ * "Depth must be at least 1" instead of pydantic's "model.depth: Input should be greater than
+ * or equal to 1". A sentence the server wrote for people (a combination, the parameter limit)
+ * is kept, less its "path: " prefix.
+ */
+export function plainError(item, label, node = {}) {
+  const bound = (key) => node[key] ?? item.ctx?.[{ minimum: "ge", maximum: "le",
+    exclusiveMinimum: "gt", exclusiveMaximum: "lt" }[key]];
+  const says = {
+    greater_than_equal: () => `must be at least ${bound("minimum")}`,
+    greater_than: () => `must be more than ${bound("exclusiveMinimum")}`,
+    less_than_equal: () => `must be at most ${bound("maximum")}`,
+    less_than: () => `must be less than ${bound("exclusiveMaximum")}`,
+    int_parsing: () => "must be a whole number",
+    int_from_float: () => "must be a whole number",
+    int_type: () => "must be a whole number",
+    float_parsing: () => "must be a number",
+    float_type: () => "must be a number",
+    missing: () => "is needed",
+    string_too_long: () => `must be at most ${node.maxLength ?? item.ctx?.max_length} characters`,
+  }[item.type];
+  if (label && says) {
+    const text = says();
+    if (!text.includes("undefined")) return `${label} ${text}.`;
+  }
+  const msg = String(item.msg || "").replace(/^[\w.()]+: /, "");
+  const sentence = msg.charAt(0).toUpperCase() + msg.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}
+
+// Page-only words for RunConfig's choices, where capitalising the identifier would not do.
+const CHOICE_WORDS = {
+  mlp: "MLP (dense layers)", rnn: "RNN (recurrent)", cnn: "CNN (convolutions)",
+  simple_rnn: "Simple RNN", lstm: "LSTM", gru: "GRU", xor: "XOR",
+  relu: "ReLU", leaky_relu: "Leaky ReLU", elu: "ELU", selu: "SELU", gelu: "GELU",
+  l1: "L1", l2: "L2", l1_l2: "L1 + L2", sgd: "SGD", rmsprop: "RMSprop",
+  lecun_normal: "LeCun normal",
+};
+const PROPER = { glorot: "Glorot", he: "He" };
+
+/** A choice as the form shows it: "Glorot uniform" for glorot_uniform, "L1 + L2" for l1_l2. */
+export function choiceLabel(value) {
+  const key = String(value);
+  if (key in CHOICE_WORDS) return CHOICE_WORDS[key];
+  const words = key.split("_").map((word, i) => PROPER[word]
+    || (i === 0 ? word.charAt(0).toUpperCase() + word.slice(1) : word));
+  return words.join(" ");
+}
+
 export function limitsText(node) {
   const parts = [];
   const low = node.minimum ?? node.exclusiveMinimum;

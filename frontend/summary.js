@@ -55,8 +55,11 @@ export function renderSummary(before, after) {
   if (section.hidden) return;
   const table = $("summary-table");
   const head = document.createElement("thead");
-  head.innerHTML = "<tr><th scope=\"col\"></th><th scope=\"col\">before (compared)</th>"
-    + "<th scope=\"col\" aria-hidden=\"true\"></th><th scope=\"col\">after (watched)</th></tr>";
+  // Every header cell says what its column holds (axe: empty-table-header); the arrow column
+  // is decoration, a plain cell hidden from screen readers.
+  head.innerHTML = "<tr><th scope=\"col\"><span class=\"visually-hidden\">figure</span></th>"
+    + "<th scope=\"col\">before (compared)</th>"
+    + "<td aria-hidden=\"true\"></td><th scope=\"col\">after (watched)</th></tr>";
   const body = document.createElement("tbody");
   for (const [label, b, a] of summaryRows(before, after)) {
     const tr = document.createElement("tr");

@@ -21,6 +21,28 @@ export function runLabel(run, id) {
 }
 
 /**
+ * Who a run belongs to, as the runs list shows it: "yours", or the owner's short label. For the
+ * admin every run is `owned` (they may stop it), so the label is always shown.
+ */
+export const ownerText = (run, admin = false) => (run?.owned && !admin ? "yours"
+  : run?.owner_label || "");
+
+/**
+ * Whether a run passes the runs list's filters: `text` found (any case) in its name, status or
+ * owner, and `status` "" (any), "active" (queued or running), "ended", or one status.
+ */
+export function runMatches(run, text = "", status = "", admin = false) {
+  if (status === "active" ? !isActive(run.status)
+    : status === "ended" ? !isFinal(run.status)
+      : status && run.status !== status) return false;
+  const needle = text.trim().toLowerCase();
+  if (!needle) return true;
+  const hay = [run.name, run.config?.name, run.status, run.owner_label, ownerText(run, admin)]
+    .filter(Boolean).join(" ").toLowerCase();
+  return needle.split(/\s+/).every((word) => hay.includes(word));
+}
+
+/**
  * The element lookup of a component: `find("metric")` is the element with that id inside
  * `root`. A missing one throws, naming it, instead of failing later on `null`.
  * @param {ParentNode} root

@@ -174,7 +174,8 @@ export class WatchView {
 
   async downloadPng() {
     if (!this.watched) return;
-    const url = await this.plots.image();
+    const metric = this.controls.metric.selectedOptions[0]?.text || this.view.field;
+    const url = await this.plots.image(`GradWatch · ${this.watched.label} · ${metric}`);
     const link = document.createElement("a");
     link.href = url;
     link.download = `gradwatch-${this.watched.id}-${this.view.field}.png`;

@@ -33,8 +33,10 @@ class RunEvents:
     """The executors' event callback (`apply`) and the end of every run (`end`)."""
 
     def __init__(self, store: RunStore, hub: Hub, queue_position: Callable[[str], int | None],
-                 retention: Retention, snapshots: SnapshotCache) -> None:
+                 retention: Retention, snapshots: SnapshotCache,
+                 time_limit: float | None = None) -> None:
         self.live = LiveRuns()
+        self.time_limit = time_limit  # the server's wall-time cap, shown in every Run
         self.store = store
         self.hub = hub
         self.queue_position = queue_position
@@ -140,7 +142,8 @@ class RunEvents:
             log.error("run %s: %s", run_id, exc)
             return
         if row is not None:
-            run = run_view(row, self.live.get(run_id), self.queue_position, None)
+            run = run_view(row, self.live.get(run_id), self.queue_position, None,
+                           self.time_limit)
             self.hub.publish(run_id, {"type": "run", "run": run})
 
 

@@ -50,7 +50,7 @@ class RunService:
         self.retention = Retention(store, hub, settings.keep_runs, settings.keep_days)
         self.snapshots = SnapshotCache(settings.snapshot_cache_bytes)
         self.events = RunEvents(store, hub, executor.queue_position, self.retention,
-                                self.snapshots)
+                                self.snapshots, settings.max_run_seconds)
         self.scripts = ScriptRuns(settings, store, self.events, settings.script_idle_seconds)
 
     @property
@@ -62,7 +62,8 @@ class RunService:
 
     def run_json(self, row: dict[str, Any], visitor: Visitor | None) -> dict[str, Any]:
         """A Run (CONTRACT §4) plus `queue_position`; without `owned` when visitor is None."""
-        return run_view(row, self.live.get(row["id"]), self.executor.queue_position, visitor)
+        return run_view(row, self.live.get(row["id"]), self.executor.queue_position, visitor,
+                        self.settings.max_run_seconds)
 
     def row(self, run_id: str) -> dict[str, Any]:
         """A run's stored row, or NotFound."""

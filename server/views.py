@@ -8,6 +8,7 @@ and whether the caller may manage it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -37,9 +38,15 @@ def may_manage(row: dict[str, Any], visitor: Visitor) -> bool:
     return visitor.admin or row["owner"] == visitor.id
 
 
+def owner_label(owner: str) -> str:
+    """A short label that tells a class's visitors apart ("visitor 3f9a") without showing
+    their id, which signs their cookie's claim."""
+    return "visitor " + hashlib.sha256(f"gradwatch-owner:{owner}".encode()).hexdigest()[:4]
+
+
 def run_view(row: dict[str, Any], live: LiveState | None,
-             queue_position: Callable[[str], int | None], visitor: Visitor | None
-             ) -> dict[str, Any]:
+             queue_position: Callable[[str], int | None], visitor: Visitor | None,
+             time_limit: float | None = None) -> dict[str, Any]:
     """A Run plus `queue_position` (of a queued run); without `owned` when visitor is None.
 
     Args:
@@ -47,6 +54,8 @@ def run_view(row: dict[str, Any], live: LiveState | None,
         live: its state in memory, if it has not ended.
         queue_position: the executor's, asked only for a queued run.
         visitor: the caller, or None for a frame every viewer gets.
+        time_limit: the server's wall-time cap on its own runs (a script's fit runs on its
+            own machine, so it has none here).
     """
     run = {column: row[column] for column in RUN_COLUMNS if column != "owner"}
     config, script = row["config"], None
@@ -59,7 +68,9 @@ def run_view(row: dict[str, Any], live: LiveState | None,
         progress=dict(live.progress) if live else row["progress"],
         diagnosis=live.diagnosis if live else row["diagnosis"],
         source="script" if script is not None else "server", script=script,
-        queue_position=queue_position(row["id"]) if status == "queued" else None)
+        queue_position=queue_position(row["id"]) if status == "queued" else None,
+        owner_label=owner_label(row["owner"]),
+        time_limit=None if script is not None else time_limit)
     if visitor is not None:
         run["owned"] = may_manage(row, visitor)
     return run

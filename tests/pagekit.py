@@ -4,8 +4,10 @@ real server's API. The fixtures are in tests/pagefixtures.py."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
@@ -13,6 +15,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update"]
 RUN_TIMEOUT_MS = 120_000
 FINAL = ("completed", "stopped", "failed", "diverged")
+# axe-core, pinned in package.json and installed by `npm ci` (tests only; the page never loads it).
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 class Console:
@@ -101,3 +105,22 @@ def recorded_steps(context, run_id: str) -> list[int]:
 def no_errors(page, allowed: str | None = None) -> list[str]:
     """The console errors, less those matching `allowed` (e.g. a 422 Chromium logs itself)."""
     return [e for e in page.console.errors if not (allowed and re.search(allowed, e))]
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each
+    ("rule (impact): target ..."). Skips without node_modules/ (`npm ci`), fails under CI."""
+    import pytest
+
+    if not AXE.is_file():
+        message = f"{AXE} is missing: run npm ci (package.json pins axe-core)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)")
+    return found

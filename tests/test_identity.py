@@ -72,11 +72,16 @@ def test_access_code_gates_api_page_and_sockets(server_factory: Callable[..., st
         assert page.status_code == 303 and page.headers["location"] == "/join"
         assert http.get("/join").status_code == 200
         assert asyncio.run(handshake(url, "x", http))[0] == 401
-        wrong = http.post("/join", data={"code": "owl-41"})
+        wrong = http.post("/join", data={"code": "owl-41", "next": "#run=ab12&metric=grad_norms"})
         assert wrong.status_code == 401 and "not right" in wrong.text
+        assert 'value="#run=ab12&amp;metric=grad_norms"' in wrong.text  # kept for the next try
+        # Only a fragment of URL characters is taken back: never another place or a header.
+        for bad in ("//evil.example/", "#a\r\nSet-Cookie: x=1", "https://evil.example/#run=1"):
+            assert f'value="{bad}"' not in http.post("/join", data={"code": "x", "next": bad}).text
         assert http.get("/api/runs").status_code == 401
-        joined = http.post("/join", data={"code": "owl-42"})
-        assert joined.status_code == 303 and joined.headers["location"] == "/"
+        shared = "#run=ab12&metric=grad_norms"  # the view the student was sent
+        joined = http.post("/join", data={"code": "owl-42", "next": shared})
+        assert joined.status_code == 303 and joined.headers["location"] == "/" + shared
         assert http.get("/api/runs").status_code == 200
         assert http.get("/").status_code == 200
         assert asyncio.run(handshake(url, "x", http))[0] == 4404

@@ -59,15 +59,21 @@ def test_form_comes_from_the_schema_and_a_preset_fills_it(page, context):
     wait_form(page)
     # Every choice of the schema is offered, e.g. all the activations.
     remedies = schema["$defs"]["RemediesConfig"]["properties"]
-    options = field(page, "remedies.activation").locator("option").all_inner_texts()
-    assert options == remedies["activation"]["enum"]
+    options = field(page, "remedies.activation").locator("option")
+    assert [o.get_attribute("data-value") for o in options.all()] == remedies["activation"]["enum"]
+    # ... in words, not identifiers.
+    assert "Leaky ReLU" in options.all_inner_texts()
+    initializers = field(page, "remedies.initializer").locator("option").all_inner_texts()
+    assert "Glorot uniform" in initializers and "glorot_uniform" not in initializers
+    assert "L1 + L2" in field(page, "remedies.regularizer").locator("option").all_inner_texts()
     assert field(page, "model.depth").input_value() == str(
         schema["$defs"]["ModelConfig"]["properties"]["depth"]["default"])
 
     preset = next(p for p in presets if p["id"] == "vanishing-sigmoid")
     page.select_option('[data-testid="preset"]', preset["id"])
     assert page.locator("#look-for").inner_text() == f"What to look for: {preset['look_for']}"
-    selected = field(page, "remedies.activation").evaluate("s => s.selectedOptions[0].text")
+    selected = field(page, "remedies.activation").evaluate(
+        "s => s.selectedOptions[0].dataset.value")
     assert selected == preset["config"]["remedies"]["activation"]
     assert field(page, "model.depth").input_value() == str(preset["config"]["model"]["depth"])
     # The hash records the preset and only what was changed from it.
@@ -99,13 +105,13 @@ def test_every_remedy_explains_itself_and_fields_that_do_not_apply_are_greyed(pa
     assert disabled("remedies.l1") and disabled("remedies.l2") and disabled("remedies.clip_value")
     assert disabled("dataset.seq_len") and not disabled("dataset.n_features")
     assert "only with arch rnn" in page.inner_text("#field-model-cell-note")
-    field(page, "remedies.initializer").select_option(label="random_normal")
-    field(page, "remedies.regularizer").select_option(label="l2")
-    field(page, "remedies.clipping").select_option(label="global_norm")
+    field(page, "remedies.initializer").select_option(label="Random normal")
+    field(page, "remedies.regularizer").select_option(label="L2")
+    field(page, "remedies.clipping").select_option(label="Global norm")
     assert not disabled("remedies.init_std") and not disabled("remedies.l2")
     assert disabled("remedies.l1") and not disabled("remedies.clip_value")
-    field(page, "dataset.name").select_option(label="adding")
-    field(page, "model.arch").select_option(label="rnn")
+    field(page, "dataset.name").select_option(label="Adding")
+    field(page, "model.arch").select_option(label="RNN (recurrent)")
     assert not disabled("model.cell") and not disabled("dataset.seq_len")
     assert disabled("remedies.batch_norm") and disabled("remedies.residual")
     assert disabled("dataset.n_features")
@@ -120,17 +126,42 @@ def test_every_remedy_explains_itself_and_fields_that_do_not_apply_are_greyed(pa
     assert page.console.errors == []
 
 
-def test_invalid_input_shows_the_servers_sentence_next_to_the_field(page):
+def test_invalid_input_shows_a_plain_sentence_next_to_the_field_and_start(page):
     page.goto("/")
     wait_form(page)
     field(page, "dataset.n_samples").fill("3")
     page.click('[data-testid="start-run"]')
     error = page.locator("#field-dataset-n_samples-error")
     error.wait_for()
-    assert "n_samples" in error.inner_text()
+    assert error.inner_text() == "N samples must be at least 16."
     assert field(page, "dataset.n_samples").get_attribute("aria-invalid") == "true"
+    form_error = page.locator('[data-testid="form-error"]').inner_text()
+    assert form_error == "N samples must be at least 16."
+    assert page.evaluate("document.activeElement.name") == "dataset.n_samples"
     assert "run" not in hash_state(page)
     # Chromium logs the 422 response itself; nothing else may fail.
+    assert no_errors(page, allowed="422") == []
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1280, 720), (1440, 900)])
+def test_a_whole_form_error_is_shown_beside_start_in_view(page, viewport):
+    """Over the parameter limit: no single field is wrong, yet the sentence is on screen."""
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.goto("/")
+    wait_form(page)
+    field(page, "model.depth").fill("64")
+    field(page, "model.width").fill("1024")
+    page.click('[data-testid="start-run"]')
+    alert = page.locator('[data-testid="form-error"]')
+    alert.wait_for()
+    assert alert.get_attribute("role") == "alert"
+    assert "more than the limit of 5,000,000" in alert.inner_text()
+    assert not alert.inner_text().startswith("model:")
+    box, start = alert.bounding_box(), page.locator('[data-testid="start-run"]').bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= viewport[1]
+    assert start["y"] >= 0 and start["y"] + start["height"] <= viewport[1]
+    # The first field of the model's part of the form has the focus, not the page's body.
+    assert page.evaluate("document.activeElement.name").startswith("model.")
     assert no_errors(page, allowed="422") == []
 
 

@@ -88,7 +88,7 @@ def test_restart_with_a_remedy_changed_in_the_form(page, context):
                for key, value in base["config"][section].items()
                if child["config"][section][key] != value}
     assert changed == {("remedies", "batch_norm")}
-    assert child["name"] == "base → batch_norm true"  # what changed, for the runs list
+    assert child["name"] == "base → + batch norm"  # what changed, in words, for the runs list
     wait_status(page, "completed")
     assert page.console.errors == []
 

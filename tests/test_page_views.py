@@ -16,6 +16,7 @@ import pytest
 from tests.helpers import client
 from tests.pagekit import (
     Console,
+    axe_violations,
     field,
     hash_state,
     trace,
@@ -137,7 +138,7 @@ def test_a_shared_link_restores_exactly_that_view(browser, live_server, pair):
         # The form: the parent's settings with batch norm switched on, ready to restart it.
         assert field(page, "remedies.batch_norm").is_checked()
         assert field(page, "remedies.activation").evaluate(
-            "s => s.selectedOptions[0].text") == "sigmoid"
+            "s => s.selectedOptions[0].dataset.value") == "sigmoid"
         assert "changed" in field(page, "remedies.batch_norm").evaluate(
             "el => el.closest('.field').className")
         assert "sigmoid parent" in page.inner_text("#form-base")
@@ -169,9 +170,15 @@ def test_download_a_run_as_csv_and_json_and_its_heatmap_as_png(page, pair):
         page.click("#download-json")
     with open(info.value.path(), encoding="utf-8") as text:
         assert json.load(text)["step"] == history["step"]
+    # The PNG says what it shows: the run (name and id) and the view, as its title.
+    page.evaluate("() => { const draw = Plotly.toImage; window.pngTitles = [];"
+                  " Plotly.toImage = (fig, opts) => { window.pngTitles.push(fig.layout.title.text);"
+                  " return draw(fig, opts); }; }")
     with page.expect_download() as info:
         page.click("#download-png")
     assert info.value.suggested_filename.endswith(".png")
+    [title] = page.evaluate("window.pngTitles")
+    assert title.startswith("GradWatch · ") and pair["child"]["id"][:8] in title
     with open(info.value.path(), "rb") as png:
         assert png.read(8) == b"\x89PNG\r\n\x1a\n"
     assert page.console.errors == []
@@ -208,4 +215,19 @@ def test_large_text_mode_for_a_projector(page, pair):
     page.reload()
     assert page.is_checked("#large-text")
     assert page.evaluate("document.documentElement.classList.contains('large-text')")
+    assert page.console.errors == []
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1440, 900)])
+def test_comparing_fits_a_phone_and_axe_finds_nothing_serious(page, pair, viewport):
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    open_pair(page, pair)
+    page.locator("#summary").filter(has_text="after (watched)").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+    assert axe_violations(page) == []
+    # Plotly's toolbar sits above the colour bar, not over it.
+    for testid in ("heatmap", "compare-heatmap"):
+        toolbar = page.locator(f'[data-testid="{testid}"] .modebar').bounding_box()
+        bar = page.locator(f'[data-testid="{testid}"] .colorbar').bounding_box()
+        assert toolbar["y"] + toolbar["height"] <= bar["y"], (testid, toolbar, bar)
     assert page.console.errors == []

@@ -3,6 +3,7 @@ import { test } from "node:test";
 
 import {
   applies, appliesText, changedFrom, choicesOf, flatten, groupsOf, humanize, kindOf, limitsText,
+  plainError, choiceLabel,
   parseFieldText, resolve, unflatten,
 } from "../schema.js";
 
@@ -93,4 +94,31 @@ test("configs flatten to paths and back; changes are the differing paths", () =>
   assert.deepEqual(flat, { name: "x", "model.arch": "rnn", "model.depth": 3, tags: [1, 2] });
   assert.deepEqual(unflatten(flat), config);
   assert.deepEqual(changedFrom({ ...flat, "model.depth": 4 }, flat), { "model.depth": 4 });
+});
+
+test("a 422 item in plain words: the field's label and its limit, or the server's sentence", () => {
+  const depth = { type: "integer", minimum: 1, maximum: 64 };
+  assert.equal(plainError({ loc: ["model", "depth"], type: "greater_than_equal",
+    msg: "model.depth: Input should be greater than or equal to 1" }, "Depth", depth),
+  "Depth must be at least 1.");
+  assert.equal(plainError({ type: "less_than_equal", msg: "x", ctx: { le: 64 } }, "Depth", {}),
+    "Depth must be at most 64.");
+  assert.equal(plainError({ type: "int_parsing", msg: "x" }, "Epochs", {}),
+    "Epochs must be a whole number.");
+  assert.equal(plainError({ type: "value_error",
+    msg: "model: this model has 66 trainable parameters; use a smaller depth" }, undefined),
+  "This model has 66 trainable parameters; use a smaller depth.");
+  // A limit the schema does not know falls back to the server's sentence.
+  assert.equal(plainError({ type: "greater_than", msg: "lr: Input should be greater than 0" },
+    "Lr", {}), "Input should be greater than 0.");
+});
+
+test("choices read as words: Glorot uniform, L1 + L2, Simple RNN", () => {
+  assert.equal(choiceLabel("glorot_uniform"), "Glorot uniform");
+  assert.equal(choiceLabel("he_normal"), "He normal");
+  assert.equal(choiceLabel("l1_l2"), "L1 + L2");
+  assert.equal(choiceLabel("simple_rnn"), "Simple RNN");
+  assert.equal(choiceLabel("global_norm"), "Global norm");
+  assert.equal(choiceLabel("random_normal"), "Random normal");
+  assert.equal(choiceLabel("sigmoid"), "Sigmoid");
 });

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { FINAL_STATUSES, STATUSES } from "../contract.js";
-import { DrawScheduler, isActive, isFinal, runLabel, within } from "../util.js";
+import {
+  DrawScheduler, isActive, isFinal, ownerText, runLabel, runMatches, within,
+} from "../util.js";
 
 test("a status is final or active, never both, and every status is one of them", () => {
   for (const status of STATUSES) assert.notEqual(isFinal(status), isActive(status), status);
@@ -64,4 +66,25 @@ test("a draw that throws does not stop the others", async () => {
   } finally {
     console.warn = warn;
   }
+});
+
+test("the runs list's filters: words over name, status and owner, and a status group", () => {
+  const [running, queued, done] = ["running", "queued", "completed"];
+  const mine = { name: "deep tanh", status: running, owner_label: "visitor 3f9a", owned: true };
+  const theirs = { name: "LSTM fix", status: done, owner_label: "visitor 07bc", owned: false };
+  const waiting = { name: "relu", status: queued, owner_label: "visitor 07bc", owned: false };
+  const runs = [mine, theirs, waiting];
+  const names = (...args) => runs.filter((r) => runMatches(r, ...args)).map((r) => r.name);
+  assert.deepEqual(names(""), ["deep tanh", "LSTM fix", "relu"]);
+  assert.deepEqual(names("lstm"), ["LSTM fix"]);
+  assert.deepEqual(names("07bc"), ["LSTM fix", "relu"]);
+  assert.deepEqual(names("yours"), ["deep tanh"]);
+  assert.deepEqual(names("07bc queued"), ["relu"]);
+  assert.deepEqual(names("", "active"), ["deep tanh", "relu"]);
+  assert.deepEqual(names("", "ended"), ["LSTM fix"]);
+  assert.deepEqual(names("", queued), ["relu"]);
+  // The admin owns every run: the owner's label is shown, never "yours".
+  assert.equal(ownerText(mine), "yours");
+  assert.equal(ownerText(mine, true), "visitor 3f9a");
+  assert.deepEqual(names("yours", "", true), []);
 });

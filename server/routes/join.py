@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -15,18 +17,45 @@ router = APIRouter(include_in_schema=False)
 
 FORM = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Join GradWatch</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 4rem auto">
-<h1>GradWatch</h1>
-<p>Enter the class access code your instructor gave you.</p>
-<form method="post" action="/join">
-  <input name="code" type="password" autocomplete="off" autofocus required
-         aria-label="access code" data-testid="access-code">
-  <button type="submit" data-testid="join">Join</button>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/style.css">
+<script type="module" src="/static/join.js"></script></head>
+<body class="join-page">
+<header class="top"><div class="top-text"><h1>GradWatch</h1></div></header>
+<main class="panel join" aria-labelledby="join-title">
+<h2 id="join-title">Join your class</h2>
+<p>GradWatch trains small neural networks on the server and shows, step by step, whether each
+layer's gradient vanishes or explodes, and what fixes it.</p>
+<form method="post" action="/join" data-testid="join-form">
+  <label for="code">Class access code <span class="muted">(your instructor gives it)</span></label>
+  <div class="join-line">
+    <input id="code" name="code" type="password" autocomplete="off" autofocus required
+           data-testid="access-code"{invalid}>
+    <input type="hidden" name="next" id="next" value="{next}">
+    <button type="submit" class="primary" data-testid="join">Join</button>
+  </div>
+  <p id="join-error" class="error" role="alert">{message}</p>
 </form>
-<p role="alert">{message}</p>
+</main>
 </body></html>
 """
+
+# What may follow "/" after joining: the fragment the visitor came with (`#run=…&metric=…`),
+# in URL characters only, so the redirect cannot be turned into a header or another site.
+NEXT = re.compile(r"#[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]{0,2000}")
+
+
+def _page(message: str = "", next_: str = "", status: int = 200,
+          headers: dict[str, str] | None = None) -> HTMLResponse:
+    return HTMLResponse(FORM.format(message=html.escape(message), next=html.escape(next_),
+                                    invalid=' aria-invalid="true"' if message else ""),
+                        status, headers=headers)
+
+
+def _next(value: str) -> str:
+    """The fragment to go back to, or "" when it is not one."""
+    return value if NEXT.fullmatch(value) else ""
 
 
 @router.get("/join")
@@ -35,7 +64,7 @@ def join_form(request: Request) -> Response:
     identity: Identity = request.app.state.identity
     if not identity.access_code:
         return RedirectResponse("/", 303)
-    return HTMLResponse(FORM.format(message=""))
+    return _page()
 
 
 @router.post("/join")
@@ -47,29 +76,30 @@ async def join(request: Request) -> Response:
     attempts: FailedAttempts = request.app.state.join_attempts
     client = request.client.host if request.client else "unknown"
     wait = attempts.retry_after(client)
+    code, next_ = _fields(await request.body(), request.headers.get("content-type", ""))
     if wait:
-        return HTMLResponse(FORM.format(message=f"Too many wrong codes from your address; "
-                                                f"try again in {wait} s."),
-                            429, headers={"Retry-After": str(wait)})
-    if identity.code_matches(_code(await request.body(),
-                                            request.headers.get("content-type", ""))):
-        response = RedirectResponse("/", 303)
+        return _page(f"Too many wrong codes from your address; try again in {wait} s.",
+                     next_, 429, {"Retry-After": str(wait)})
+    if identity.code_matches(code):
+        response = RedirectResponse("/" + next_, 303)
         secure = request.url.scheme == "https"
         response.raw_headers.append(
             (b"set-cookie", identity.cookie_header(new_visitor_id(), secure)))
         return response
     attempts.record_failure(client)
-    return HTMLResponse(FORM.format(message="That code is not right; ask your instructor."),
-                        401)
+    return _page("That code is not right: check it with your instructor and type it again.",
+                 next_, 401)
 
 
-def _code(body: bytes, content_type: str) -> str:
-    """The code from a form post, or from a JSON body {"code": ...} (for scripts)."""
+def _fields(body: bytes, content_type: str) -> tuple[str, str]:
+    """The code and the fragment to return to, from a form post, or from a JSON body
+    {"code": ...} (for scripts)."""
     text = body.decode("utf-8", errors="replace")
     if "json" in content_type:
         try:
             value = json.loads(text)
         except ValueError:
-            return ""
-        return str(value.get("code", "")) if isinstance(value, dict) else ""
-    return parse_qs(text).get("code", [""])[0]
+            return "", ""
+        return (str(value.get("code", "")), "") if isinstance(value, dict) else ("", "")
+    form = parse_qs(text)
+    return form.get("code", [""])[0], _next(form.get("next", [""])[0])

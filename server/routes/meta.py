@@ -96,8 +96,9 @@ async def health(executor: ExecutorDep, store: StoreDep, hub: HubDep, live: Live
 @router.get("/token")
 def token(identity: IdentityDep, visitor: Caller) -> Any:
     """This visitor's token, for a script (`GradWatchCallback(token=...)`): what the script
-    starts is then this visitor's run, which they may stop from the page."""
-    return {"token": identity.visitor_token(visitor.id)}
+    starts is then this visitor's run, which they may stop from the page. `admin` says whether
+    the request carried the admin token (the page's teacher console checks it so)."""
+    return {"token": identity.visitor_token(visitor.id), "admin": visitor.admin}
 
 
 @router.get("/presets", response_model=list[Preset])

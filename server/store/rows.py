@@ -15,7 +15,7 @@ from trainer.contract.schemas import Run
 # Statuses of a run that has not ended: queued, running.
 ACTIVE = tuple(s for s in STATUSES if s not in FINAL_STATUSES)
 # Run fields made when a run is viewed, not stored.
-DERIVED_FIELDS = ("owned", "queue_position", "source", "script")
+DERIVED_FIELDS = ("owned", "queue_position", "source", "script", "owner_label", "time_limit")
 RUN_COLUMNS = ("owner", *(f for f in Run.model_fields if f not in DERIVED_FIELDS))
 JSON_COLUMNS = ("config", "layers", "progress", "diagnosis")
 

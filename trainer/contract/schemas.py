@@ -75,6 +75,12 @@ class Run(OpenRecord):
         "in by a user's own fit (GradWatchCallback), whose config is the closest RunConfig.")
     script: dict[str, Any] | None = Field(
         None, description="What a script run's callback reported (model class, optimizer...).")
+    owner_label: str = Field(
+        "", description="A short label of its owner (\"visitor 3f9a\"), the same for all of one "
+        "visitor's runs; it does not reveal the visitor's id.")
+    time_limit: float | None = Field(
+        None, description="Seconds of wall time after which the server stops it "
+        "(GRADWATCH_MAX_RUN_SECONDS); null for a script's run.")
 
 
 PerLayer = list[list[Number] | None]
