@@ -85,6 +85,7 @@ class _Spec:
         self.layout = layout
         self.tapped = tapped
         self.chunk: Any = None  # the traced loop of train steps, once built
+        self.run: Any = None  # what trainer.models.prepare needs to start another run
 
 
 def probe_spec(model: keras.Model, time_view: bool = False) -> _Spec:
