@@ -2,8 +2,9 @@
 
 Settings come from the environment: `GRADWATCH_REDIS_URL` (default redis://127.0.0.1:6379/0),
 `GRADWATCH_TF_THREADS` (TensorFlow threads per worker) and `GRADWATCH_MODEL_CACHE`,
-`GRADWATCH_MODEL_CACHE_MIB` (traced models each worker keeps, see `trainer.modelcache`). One process trains one run at a time;
-start one per run slot you want on a machine (`docker compose up --scale worker=N`).
+`GRADWATCH_MODEL_CACHE_MIB` (traced models each worker keeps, see `trainer.modelcache`). One
+process trains one run at a time; start one per run slot you want on a machine
+(`docker compose up --scale worker=N`).
 
 It runs RQ's `SimpleWorker`: the job runs in this process, nothing ever forks. TensorFlow is
 imported and warmed up once, before the worker registers, so a run starts training at once
