@@ -80,6 +80,9 @@ class RunInitializer(keras.initializers.Initializer):
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         return self.current()(shape, dtype=dtype)
 
+    def get_config(self) -> dict[str, Any]:
+        return keras.initializers.serialize(self.current())
+
 
 class _Seeds:
     """Hands each weighted layer its own initializer slot."""

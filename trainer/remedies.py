@@ -107,7 +107,7 @@ class Penalty(keras.regularizers.Regularizer):
         return total
 
     def get_config(self) -> dict[str, Any]:
-        return {"l1": float(self.hyper.l1.numpy()), "l2": float(self.hyper.l2.numpy())}
+        return {kind: float(getattr(self.hyper, kind).numpy()) for kind in self.kinds}
 
 
 def regularizer(remedies: RemediesConfig, hyper: Hyper) -> keras.regularizers.Regularizer | None:
