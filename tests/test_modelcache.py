@@ -15,7 +15,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def cache():
-    """This process's cache switched on for the test (off again after: other tests build)."""
+    """This process's cache switched on for the test, its counts from zero (off again after:
+    other tests build)."""
+    modelcache.CACHE.hits = modelcache.CACHE.misses = modelcache.CACHE.evictions = 0
     modelcache.configure(4, 1024)
     yield modelcache.CACHE
     modelcache.configure(0, 0)
