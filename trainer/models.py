@@ -32,11 +32,11 @@ def task_of(config: RunConfig) -> str:
 
 
 # What a run may change on a cached, traced model (see `graph_key` and `prepare`): the seed, the
-# learning rate, the clip value and regularization factors (variables the graph reads), the
+# learning rate and the regularization factors (variables the graph reads), the
 # initializer (weights are re-initialized), and what only sizes or fills the data. Every other
 # field changes the graph and so is part of the key.
 RUN_FIELDS = {"": ("name", "seed"), "training": ("learning_rate", "epochs"),
-              "remedies": ("initializer", "init_std", "clip_value", "l1", "l2"),
+              "remedies": ("initializer", "init_std", "l1", "l2"),
               "dataset": ("n_samples", "noise")}
 
 
@@ -213,7 +213,7 @@ def build_model(config: RunConfig) -> ProbedModel:
         # output saturates (a clipped probability has zero gradient).
         outputs = _dense(config, n_classes(config), seeds, "output")(x)
     model = ProbedModel(inputs=inputs, outputs=outputs, name="gradwatch")
-    model.compile(optimizer=table.optimizer(config.training, config.remedies, hyper),
+    model.compile(optimizer=table.optimizer(config.training, config.remedies),
                   loss=LOSSES[task](),
                   metrics=[ACCURACY[task]()] if task in ACCURACY else [])
     model.attach_probe(time_view=config.model.arch == "rnn")
@@ -241,7 +241,7 @@ class _Run:
 def prepare(model: ProbedModel, config: RunConfig) -> None:
     """Make a built model (of `config`'s `graph_key`) start `config`'s run afresh: every
     weight from the run's initializer and seed, the optimizer's state as new, the run's
-    learning rate, clip value and regularization factors, the metrics reset, and the global
+    learning rate and regularization factors, the metrics reset, and the global
     seeds set as `build_model` sets them. Its traced functions stay.
 
     Args:

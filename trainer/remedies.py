@@ -6,7 +6,6 @@ from typing import Any
 
 import keras
 import tensorflow as tf
-from keras.src.optimizers.base_optimizer import clip_by_global_norm
 
 from trainer.contract.config import RemediesConfig, TrainingConfig
 
@@ -41,15 +40,6 @@ CLIPPING = {  # Keras's own optimizer arguments
     "value": lambda r: {"clipvalue": r.clip_value},
 }
 
-# Keras's clipping (optimizers/base_optimizer.py and its TF backend), with the threshold a
-# variable: Keras's own reads a Python float, which tracing bakes into the graph.
-_CLIP_WITH = {
-    "norm": lambda grads, c: [tf.clip_by_norm(g, c) if g is not None else g for g in grads],
-    "global_norm": clip_by_global_norm,
-    "value": lambda grads, c: [keras.ops.clip(g, -c, c) if g is not None else g
-                               for g in grads],
-}
-
 OPTIMIZERS = {
     "sgd": lambda lr, clip: keras.optimizers.SGD(learning_rate=lr, **clip),
     "momentum": lambda lr, clip: keras.optimizers.SGD(learning_rate=lr, momentum=0.9, **clip),
@@ -73,20 +63,20 @@ class Hyper:
 
     The traced graph reads them from variables (Python floats would be baked into it), so a
     warm model trains with the next run's values without tracing again. The learning rate is
-    the optimizer's own variable already. A plain object, off Keras's attribute tracking: these
-    are not weights of the model.
+    the optimizer's own variable already. The clip value is not here: it is part of the graph
+    key, since Keras's clipping with a variable threshold trained the clipping preset
+    differently in the last bit (and, over ten chaotic epochs, to another end).
+    A plain object, off Keras's attribute tracking: these are not weights of the model.
     """
 
     def __init__(self) -> None:
-        self.clip_value = tf.Variable(1.0, trainable=False, dtype=tf.float32, name="clip_value")
         self.l1 = tf.Variable(0.0, trainable=False, dtype=tf.float32, name="l1")
         self.l2 = tf.Variable(0.0, trainable=False, dtype=tf.float32, name="l2")
 
     def set(self, training: TrainingConfig, remedies: RemediesConfig,
             optimizer: keras.optimizers.Optimizer) -> None:
-        """Take a run's learning rate, clip value and regularization factors."""
+        """Take a run's learning rate and regularization factors."""
         optimizer.learning_rate = training.learning_rate
-        self.clip_value.assign(remedies.clip_value)
         self.l1.assign(remedies.l1)
         self.l2.assign(remedies.l2)
 
@@ -121,12 +111,6 @@ def clipping_arguments(remedies: RemediesConfig) -> dict[str, Any]:
     return CLIPPING[remedies.clipping](remedies)
 
 
-def optimizer(training: TrainingConfig, remedies: RemediesConfig,
-              hyper: Hyper) -> keras.optimizers.Optimizer:
-    """The optimizer with Keras's clipping switched on as configured (threshold from `hyper`)."""
-    built = OPTIMIZERS[training.optimizer](training.learning_rate, clipping_arguments(remedies))
-    if remedies.clipping != "none":
-        clip = _CLIP_WITH[remedies.clipping]
-        # Both apply_gradients and the probe's clipped norms call this method.
-        built._clip_gradients = lambda grads: clip(grads, hyper.clip_value)
-    return built
+def optimizer(training: TrainingConfig, remedies: RemediesConfig) -> keras.optimizers.Optimizer:
+    """The optimizer with Keras's own clipping switched on as configured."""
+    return OPTIMIZERS[training.optimizer](training.learning_rate, clipping_arguments(remedies))
