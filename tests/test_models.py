@@ -5,7 +5,7 @@ import pytest
 
 from trainer.contract.config import RunConfig, trainable_params
 from trainer.datasets import make_dataset
-from trainer.models import build_model, describe_layers
+from trainer.models import build_model, describe_layers, prepare
 
 pytestmark = pytest.mark.slow
 
@@ -61,12 +61,23 @@ def test_remedies_reach_keras():
         "training": {"optimizer": "momentum", "learning_rate": 0.02}})
     model = build_model(config)
     dense = model.get_layer("dense_1")
-    assert isinstance(dense.kernel_initializer, keras.initializers.RandomNormal)
-    assert dense.kernel_initializer.stddev == pytest.approx(0.3)
-    assert dense.kernel_regularizer.l2 == pytest.approx(0.05)
+    assert isinstance(dense.kernel_initializer.current(), keras.initializers.RandomNormal)
+    assert dense.kernel_initializer.current().stddev == pytest.approx(0.3)
+    # The factors and the threshold the traced graph reads (variables, for a cached model).
+    assert dense.kernel_regularizer.kinds == ("l2",)
+    assert float(dense.kernel_regularizer.hyper.l2.numpy()) == pytest.approx(0.05)
     opt = model.optimizer
     assert isinstance(opt, keras.optimizers.SGD) and opt.momentum == pytest.approx(0.9)
     assert opt.clipvalue == pytest.approx(0.7)
+    assert float(opt.learning_rate.numpy()) == pytest.approx(0.02)
+    # A cached model takes the next run's.
+    nxt = config.model_copy(update={
+        "remedies": config.remedies.model_copy(update={"initializer": "he_uniform", "l2": 0.5}),
+        "training": config.training.model_copy(update={"learning_rate": 0.3})})
+    prepare(model, nxt)
+    assert isinstance(dense.kernel_initializer.current(), keras.initializers.HeUniform)
+    assert float(dense.kernel_regularizer.hyper.l2.numpy()) == pytest.approx(0.5)
+    assert float(opt.learning_rate.numpy()) == pytest.approx(0.3)
 
 
 @pytest.mark.parametrize("name, shape, task", [
@@ -99,7 +110,8 @@ def test_a_cnn_is_depth_3x3_convolutions_then_pooling_and_the_output_over_8x8_im
     assert model.input_shape == (None, 8, 8, 1)
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [c.kernel_size for c in convs] == [(3, 3)] * 3 and {c.filters for c in convs} == {6}
-    assert all(isinstance(c.kernel_initializer, keras.initializers.HeNormal) for c in convs)
+    assert all(isinstance(c.kernel_initializer.current(), keras.initializers.HeNormal)
+               for c in convs)
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds.count("Add") == 2  # the first convolution changes the channels: no skip
     assert kinds.count("BatchNormalization") == 3 and "GlobalAveragePooling2D" in kinds

@@ -14,7 +14,8 @@ from trainer import loop
 from trainer.contract import protocol
 from trainer.contract.config import RunConfig, steps_per_epoch, total_steps
 from trainer.datasets import Dataset, make_dataset
-from trainer.models import build_model, describe_layers
+from trainer.modelcache import CACHE
+from trainer.models import build_model, describe_layers, graph_key, prepare
 from trainer.recorder import Emit, Outcome, ShouldStop, StepRecorder
 
 
@@ -33,7 +34,12 @@ def _batches(data: Dataset, config: RunConfig) -> tf.data.Dataset:
 def _train(config: RunConfig, emit: Emit, should_stop: ShouldStop, max_seconds: float,
            started_at: float) -> Outcome | None:
     data = make_dataset(config)
-    model = build_model(config)
+    key = graph_key(config)
+    model = CACHE.take(key)
+    if model is None:
+        model = build_model(config)
+    else:  # traced already: only the run's weights, state and hyper-parameters are new
+        prepare(model, config)
     emit(protocol.started(describe_layers(model), total_steps(config),
                           steps_per_epoch(config), time.time()))
     recorder = StepRecorder(config, model.probe_layout, emit, should_stop,
@@ -45,6 +51,7 @@ def _train(config: RunConfig, emit: Emit, should_stop: ShouldStop, max_seconds: 
     recorder.flush()
     if recorder.outcome is None or recorder.outcome.status == "diverged":
         recorder.update_diagnosis()
+    CACHE.give_back(key, model)  # only after a run that raised nothing
     return recorder.outcome
 
 

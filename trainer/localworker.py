@@ -58,7 +58,10 @@ def serve(worker_id: int, tasks: Any, events: Any, stop_flag: Any) -> None:
     """
     configure_threads()
     warm_up()
+    from trainer import modelcache
     from trainer.job import run_job
+
+    modelcache.configure_from_env()  # after the warm-up: its tiny model takes no place
 
     events.put((worker_id, None, {"type": "ready", "pid": os.getpid(), "t": time.time(),
                                   "tf_threads": tf_threads()}))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import keras
 import numpy as np
+from keras.src.random.seed_generator import SeedGenerator, make_default_seed
 
 from trainer import remedies as table
 from trainer.contract.config import RunConfig, input_shape, n_classes
@@ -24,28 +28,81 @@ def task_of(config: RunConfig) -> Task:
     return DATASET_SPECS[config.dataset.name].task
 
 
+# What a run may change on a cached, traced model (see `graph_key` and `prepare`): the seed, the
+# learning rate and the regularization factors (variables the graph reads), the
+# initializer (weights are re-initialized), and what only sizes or fills the data. Every other
+# field changes the graph and so is part of the key.
+RUN_FIELDS = {"": ("name", "seed"), "training": ("learning_rate", "epochs"),
+              "remedies": ("initializer", "init_std", "l1", "l2"),
+              "dataset": ("n_samples", "noise")}
+
+
+def graph_key(config: RunConfig) -> str:
+    """What identifies a built, compiled and traced model: every field a run cannot change."""
+    fields = config.model_dump()
+    for section, names in RUN_FIELDS.items():
+        for name in names:
+            (fields[section] if section else fields).pop(name)
+    fields["input_shape"] = list(input_shape(config))  # derived from the data, spelled out
+    return json.dumps(fields, sort_keys=True)
+
+
+class _Plan:
+    """The run a model's weights are initialized for (a cached model's changes per run)."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self.inits: list[tuple[Any, Any]] = []  # (variable, the initializer that fills it)
+        # States of the layers' unseeded random generators (a SimpleRNN's, for its dropout),
+        # in the order they drew their seed from Python's `random`.
+        self.seed_states: list[Any] = []
+
+
+class RunInitializer(keras.initializers.Initializer):
+    """The run's initializer for one weight, looked up when called, so that a cached model's
+    weights are re-initialized with the next run's initializer and seed.
+
+    Each weight has its own slot: its seed is `seed * 1000 + slot`, so no two layers start
+    identical and the same run always starts from the same weights.
+    """
+
+    def __init__(self, plan: _Plan, slot: int, recurrent: bool = False) -> None:
+        self.plan, self.slot, self.recurrent = plan, slot, recurrent
+
+    def current(self) -> keras.initializers.Initializer:
+        """The Keras initializer this weight takes for the current run."""
+        config = self.plan.config
+        make = table.recurrent_initializer if self.recurrent else table.initializer
+        return make(config.remedies, config.seed * 1000 + self.slot)
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Any:
+        return self.current()(shape, dtype=dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return keras.initializers.serialize(self.current())
+
+
 class _Seeds:
-    """Hands each layer its own initializer seed, so no two layers start identical."""
+    """Hands each weighted layer its own initializer slot."""
 
-    def __init__(self, seed: int) -> None:
-        self.next = seed * 1000
+    def __init__(self, plan: _Plan, hyper: table.Hyper) -> None:
+        self.plan, self.hyper, self.next = plan, hyper, 0
 
-    def __call__(self) -> int:
+    def __call__(self, recurrent: bool = False) -> RunInitializer:
         self.next += 1
-        return self.next
+        return RunInitializer(self.plan, self.next, recurrent)
 
 
 def _dense(config: RunConfig, units: int, seeds: _Seeds, name: str) -> keras.layers.Dense:
-    r = config.remedies
-    return keras.layers.Dense(units, kernel_initializer=table.initializer(r, seeds()),
-                              kernel_regularizer=table.regularizer(r), name=name)
+    return keras.layers.Dense(units, kernel_initializer=seeds(),
+                              kernel_regularizer=table.regularizer(config.remedies, seeds.hyper),
+                              name=name)
 
 
 def _conv(config: RunConfig, filters: int, seeds: _Seeds, name: str) -> keras.layers.Conv2D:
-    r = config.remedies
-    return keras.layers.Conv2D(filters, 3, padding="same",
-                               kernel_initializer=table.initializer(r, seeds()),
-                               kernel_regularizer=table.regularizer(r), name=name)
+    return keras.layers.Conv2D(filters, 3, padding="same", kernel_initializer=seeds(),
+                               kernel_regularizer=table.regularizer(config.remedies, seeds.hyper),
+                               name=name)
 
 
 def _mlp_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
@@ -93,39 +150,115 @@ def _rnn_body(config: RunConfig, x: Any, seeds: _Seeds) -> Any:
         if m.cell == "simple_rnn":
             kwargs["activation"] = table.ACTIVATIONS[r.activation]
         x = cls(m.width, return_sequences=i < m.depth,
-                kernel_initializer=table.initializer(r, seeds()),
-                recurrent_initializer=table.recurrent_initializer(r, seeds()),
-                kernel_regularizer=table.regularizer(r),
-                recurrent_regularizer=table.regularizer(r),
+                kernel_initializer=seeds(), recurrent_initializer=seeds(recurrent=True),
+                kernel_regularizer=table.regularizer(r, seeds.hyper),
+                recurrent_regularizer=table.regularizer(r, seeds.hyper),
                 name=f"{m.cell}_{i}", **kwargs)(x)
         if r.layer_norm:
             x = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(x)
     return x
 
 
+@contextlib.contextmanager
+def _recording_initializers(plan: _Plan) -> Iterator[None]:
+    """Note which initializer fills each weight any layer adds while building (Keras keeps
+    none once a weight is filled), so that `prepare` can fill them again.
+
+    Swaps `Layer.add_weight` and `SeedGenerator.__init__` for the duration: a worker builds
+    one model at a time.
+    """
+    original = keras.layers.Layer.add_weight
+    generator_init = SeedGenerator.__init__
+
+    def seed_generator(generator: Any, seed: Any = None, *args: Any, **kwargs: Any) -> None:
+        generator_init(generator, seed, *args, **kwargs)
+        if seed is None:
+            plan.seed_states.append(generator.state)
+
+    def add_weight(layer: Any, *args: Any, **kwargs: Any) -> Any:
+        variable = original(layer, *args, **kwargs)
+        initializer = kwargs.get("initializer", args[1] if len(args) > 1 else None)
+        plan.inits.append((variable, keras.initializers.get(initializer)))
+        return variable
+
+    keras.layers.Layer.add_weight = add_weight
+    SeedGenerator.__init__ = seed_generator
+    try:
+        yield
+    finally:
+        keras.layers.Layer.add_weight = original
+        SeedGenerator.__init__ = generator_init
+
+
 def build_model(config: RunConfig) -> ProbedModel:
     """Build and compile the model for `config`; its train step reports per-layer gradients.
+
+    The model is ready for `config` (and, through `prepare`, for any run of the same
+    `graph_key`).
 
     Args:
         config: the run. `model` gives the shape, `remedies` the initializer, activation,
             regularizer, normalization, skips and clipping, `training` the optimizer.
     """
     keras.utils.set_random_seed(config.seed)
-    seeds = _Seeds(config.seed)
+    plan, hyper = _Plan(config), table.Hyper()
+    seeds = _Seeds(plan, hyper)
     task = task_of(config)
-    inputs = keras.Input(shape=input_shape(config), name="input")
-    body = {"mlp": _mlp_body, "rnn": _rnn_body, "cnn": _cnn_body}[config.model.arch]
-    x = body(config, inputs, seeds)
-    # The model outputs logits and the loss applies sigmoid/softmax itself (from_logits): the
-    # numerically stable form, and the one whose gradient does not die when an output
-    # saturates (a clipped probability has zero gradient).
-    outputs = _dense(config, n_classes(config), seeds, "output")(x)
+    with _recording_initializers(plan):
+        inputs = keras.Input(shape=input_shape(config), name="input")
+        body = {"mlp": _mlp_body, "rnn": _rnn_body, "cnn": _cnn_body}[config.model.arch]
+        x = body(config, inputs, seeds)
+        # The model outputs logits and the loss applies sigmoid/softmax itself (from_logits):
+        # the numerically stable form, and the one whose gradient does not die when an
+        # output saturates (a clipped probability has zero gradient).
+        outputs = _dense(config, n_classes(config), seeds, "output")(x)
     model = ProbedModel(inputs=inputs, outputs=outputs, name="gradwatch")
     model.compile(optimizer=table.optimizer(config.training, config.remedies),
                   loss=LOSSES[task](),
                   metrics=[ACCURACY[task]()] if task in ACCURACY else [])
     model.attach_probe(time_view=config.model.arch == "rnn")
+    model._gradwatch.run = _Run(plan, hyper, model)
+    hyper.set(config.training, config.remedies, model.optimizer)
     return model
+
+
+class _Run:
+    """What `prepare` needs to make a built model start a new run (off Keras's tracking)."""
+
+    def __init__(self, plan: _Plan, hyper: table.Hyper, model: ProbedModel) -> None:
+        self.plan, self.hyper = plan, hyper
+        recorded = {id(v) for v, _ in plan.inits} | {id(v) for v in plan.seed_states}
+        missing = [v.path for v in model.variables if id(v) not in recorded]
+        if missing:
+            raise RuntimeError(f"no initializer recorded for {missing}")
+        # The optimizer's state as built (its slots are zeros); its step count and learning
+        # rate are set apart.
+        optimizer = model.optimizer
+        self.optimizer_start = [(v, np.array(v.numpy())) for v in optimizer.variables
+                                if v is not optimizer._learning_rate]
+
+
+def prepare(model: ProbedModel, config: RunConfig) -> None:
+    """Make a built model (of `config`'s `graph_key`) start `config`'s run afresh: every
+    weight from the run's initializer and seed, the optimizer's state as new, the run's
+    learning rate and regularization factors, the metrics reset, and the global
+    seeds set as `build_model` sets them. Its traced functions stay.
+
+    Args:
+        model: a model from `build_model`, trained or not.
+        config: the next run.
+    """
+    run = model._gradwatch.run
+    keras.utils.set_random_seed(config.seed)
+    for state in run.plan.seed_states:  # the seeds they drew after build_model's reseeding
+        state.assign([make_default_seed(), 0])
+    run.plan.config = config
+    for variable, initializer in run.plan.inits:
+        variable.assign(initializer(variable.shape, dtype=variable.dtype))
+    for variable, value in run.optimizer_start:
+        variable.assign(value)
+    run.hyper.set(config.training, config.remedies, model.optimizer)
+    model.reset_metrics()
 
 
 def describe_layers(model: keras.Model) -> list[dict[str, Any]]:

@@ -87,6 +87,7 @@ class _Spec:
         self.tapped = tapped
         self.relu = relu or []  # probed layers whose ReLU output is tapped too (dead units)
         self.chunk: Any = None  # the traced loop of train steps, once built
+        self.run: Any = None  # what trainer.models.prepare needs to start another run
 
 
 def probe_spec(model: keras.Model, time_view: bool = False) -> _Spec:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from trainer.contract.config import RemediesConfig, TrainingConfig
 
@@ -28,11 +29,8 @@ INITIALIZERS = {
     "zeros": lambda r, seed: keras.initializers.Zeros(),
 }
 
-REGULARIZERS = {
-    "none": lambda r: None,
-    "l1": lambda r: keras.regularizers.L1(r.l1),
-    "l2": lambda r: keras.regularizers.L2(r.l2),
-    "l1_l2": lambda r: keras.regularizers.L1L2(l1=r.l1, l2=r.l2),
+REGULARIZERS = {  # which factors the penalty has (their values live in Hyper's variables)
+    "none": (), "l1": ("l1",), "l2": ("l2",), "l1_l2": ("l1", "l2"),
 }
 
 CLIPPING = {  # Keras's own optimizer arguments
@@ -81,9 +79,52 @@ def initializer(remedies: RemediesConfig, seed: int) -> keras.initializers.Initi
     return INITIALIZERS[remedies.initializer](remedies, seed)
 
 
-def regularizer(remedies: RemediesConfig) -> keras.regularizers.Regularizer | None:
-    """The weight penalty, or None."""
-    return REGULARIZERS[remedies.regularizer](remedies)
+class Hyper:
+    """A model's hyper-parameters that a cached, traced model takes from each new run.
+
+    The traced graph reads them from variables (Python floats would be baked into it), so a
+    warm model trains with the next run's values without tracing again. The learning rate is
+    the optimizer's own variable already. The clip value is not here: it is part of the graph
+    key, since Keras's clipping with a variable threshold trained the clipping preset
+    differently in the last bit (and, over ten chaotic epochs, to another end).
+    A plain object, off Keras's attribute tracking: these are not weights of the model.
+    """
+
+    def __init__(self) -> None:
+        self.l1 = tf.Variable(0.0, trainable=False, dtype=tf.float32, name="l1")
+        self.l2 = tf.Variable(0.0, trainable=False, dtype=tf.float32, name="l2")
+
+    def set(self, training: TrainingConfig, remedies: RemediesConfig,
+            optimizer: keras.optimizers.Optimizer) -> None:
+        """Take a run's learning rate and regularization factors."""
+        optimizer.learning_rate = training.learning_rate
+        self.l1.assign(remedies.l1)
+        self.l2.assign(remedies.l2)
+
+
+class Penalty(keras.regularizers.Regularizer):
+    """Keras's L1/L2/L1L2 penalty, with its factors read from Hyper's variables."""
+
+    def __init__(self, hyper: Hyper, kinds: tuple[str, ...]) -> None:
+        self.hyper, self.kinds = hyper, kinds
+
+    def __call__(self, x: Any) -> Any:
+        ops = keras.ops
+        total = ops.convert_to_tensor(0.0, dtype=x.dtype)
+        if "l1" in self.kinds:
+            total += ops.cast(self.hyper.l1, x.dtype) * ops.sum(ops.absolute(x))
+        if "l2" in self.kinds:
+            total += ops.cast(self.hyper.l2, x.dtype) * ops.sum(ops.square(x))
+        return total
+
+    def get_config(self) -> dict[str, Any]:
+        return {kind: float(getattr(self.hyper, kind).numpy()) for kind in self.kinds}
+
+
+def regularizer(remedies: RemediesConfig, hyper: Hyper) -> keras.regularizers.Regularizer | None:
+    """The weight penalty (factors from `hyper`), or None."""
+    kinds = REGULARIZERS[remedies.regularizer]
+    return Penalty(hyper, kinds) if kinds else None
 
 
 def clipping_arguments(remedies: RemediesConfig) -> dict[str, Any]:

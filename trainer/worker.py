@@ -1,8 +1,10 @@
 """The scale-out worker: `python -m trainer.worker` takes runs from Redis (RQ) and trains them.
 
-Settings come from the environment: `GRADWATCH_REDIS_URL` (default redis://127.0.0.1:6379/0) and
-`GRADWATCH_TF_THREADS` (TensorFlow threads per worker). One process trains one run at a time;
-start one per run slot you want on a machine (`docker compose up --scale worker=N`).
+Settings come from the environment: `GRADWATCH_REDIS_URL` (default redis://127.0.0.1:6379/0),
+`GRADWATCH_TF_THREADS` (TensorFlow threads per worker) and `GRADWATCH_MODEL_CACHE`,
+`GRADWATCH_MODEL_CACHE_MIB` (traced models each worker keeps, see `trainer.modelcache`). One
+process trains one run at a time; start one per run slot you want on a machine
+(`docker compose up --scale worker=N`).
 
 It runs RQ's `SimpleWorker`: the job runs in this process, nothing ever forks. TensorFlow is
 imported and warmed up once, before the worker registers, so a run starts training at once
@@ -198,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_threads()
     started = time.monotonic()
     warm_up()
+    from trainer import modelcache  # TensorFlow's side: imported once it is warm
+
+    modelcache.configure_from_env()
     log.info("TensorFlow warm in %.1f s; taking runs from %s", time.monotonic() - started,
              redacted(args.url))
     return serve(args.url, args.name, args.log_level)
