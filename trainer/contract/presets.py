@@ -84,8 +84,9 @@ PRESETS: list[dict[str, Any]] = [
     _preset("fixed-residual", "Fixed: residual connections in the 30-layer net",
             "The same 30 layers and initialization, but each block's input is added to its "
             "output (the branch scaled by 1/√depth): the gradient has an identity path around "
-            "every layer (He et al. 2016, Identity Mappings), so the input side's signal is of "
-            "the order of the last layer's (measured 8× after 250 steps) instead of 10⁻⁵ of it.",
+            "every layer (He et al. 2016, Identity Mappings), so the signal of dense_2 (the "
+            "first layer with a skip) is of the order of the last layer's (measured 1.1× after "
+            "250 steps) instead of 10⁻⁵ of it.",
             _deep({"activation": "relu", "initializer": "glorot_uniform", "residual": True},
                   model={"depth": 30})),
     _preset("exploding-init", "Exploding: N(0, 0.5²) initialization",
@@ -121,10 +122,9 @@ PRESETS: list[dict[str, Any]] = [
     _preset("fixed-cnn-residual", "Fixed: the same conv net with residual connections",
             "Each convolution's input is added to its output (the branch scaled by 1/√depth), "
             "as in a ResNet (He et al. 2016, Identity Mappings): the signal reaches conv_2 "
-            "again, and the validation accuracy climbs from chance to about 0.75. As it "
-            "trains under Adam, the input side's signal grows to a few hundred times the last "
-            "convolution's, so the diagnosis ends at exploding toward the input: Adam's "
-            "per-weight steps keep it learning, and the message says so.",
+            "again, and the validation accuracy climbs from chance to about 0.75. The signal of "
+            "conv_2 (the first layer with a skip; conv_1 maps the image to the width) stays "
+            "within 10² of the last convolution's: measured 83× after 10 epochs.",
             _deep_cnn(residual=True)),
     _preset("vanishing-rnn", "Vanishing across time: SimpleRNN on the adding problem",
             "Switch to the time-step view: the gradient reaching the first of 50 time steps "
