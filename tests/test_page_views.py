@@ -72,7 +72,8 @@ def open_pair(page, pair, extra: str = "") -> None:
 def test_switch_metric_colours_hover_for_the_raw_value_and_click_a_layer(page, pair):
     open_pair(page, pair)
     options = page.locator("#metric option").evaluate_all("os => os.map(o => o.value)")
-    assert options == ["grad_norms", "weight_norms", "update_ratios", "output_grad_norms"]
+    assert options == ["grad_norms", "weight_norms", "update_ratios", "output_grad_norms",
+                       "dead_fractions"]
     before = trace(page)
     page.select_option("#metric", "weight_norms")
     page.wait_for_function(
