@@ -33,6 +33,12 @@ def _sequence(cell: str) -> dict[str, Any]:
             "training": {"optimizer": "adam", "learning_rate": 0.01, "epochs": 15}}
 
 
+def _deep30(remedies: dict[str, Any], **model: Any) -> dict[str, Any]:
+    """The papers' 30-layer MLPs: SGD at 0.01 for 3 epochs."""
+    return _deep(remedies, model={"depth": 30, **model},
+                 training={"learning_rate": 0.01, "epochs": 3})
+
+
 def _pascanu(gain: float, clipping: str = "none") -> dict[str, Any]:
     # Pascanu, Mikolov & Bengio 2013's setting: a SimpleRNN on the adding problem, its
     # recurrent weights orthogonal × gain (spectral radius = gain).
@@ -147,26 +153,22 @@ PAPER_PRESETS: list[dict[str, Any]] = [
             "Orthogonal weights keep every singular value at 1, so each linear layer passes the "
             "signal on unchanged: the input side's signal equals the last layer's (Saxe, "
             "McClelland & Ganguli 2014).",
-            _deep({"activation": "linear", "initializer": "orthogonal"}, model={"depth": 30},
-                  training={"learning_rate": 0.01, "epochs": 3})),
+            _deep30({"activation": "linear", "initializer": "orthogonal"})),
     _preset("saxe-gaussian", "Saxe 2014: the same with Gaussian N(0, 1/32) weights",
             "Gaussian weights of the same variance (1/width) keep the gain 1 only on average: "
             "each layer's factor differs, so the product over 30 layers wanders away from 1 "
             "(Saxe, McClelland & Ganguli 2014).",
-            _deep({"activation": "linear", "initializer": "random_normal",
-                   "init_std": 0.1768}, model={"depth": 30},
-                  training={"learning_rate": 0.01, "epochs": 3})),
+            _deep30({"activation": "linear", "initializer": "random_normal",
+                   "init_std": 0.1768})),
     _preset("selu-lecun", "SELU, 30 layers, LeCun-normal",
             "SELU with LeCun-normal initialization keeps activations near mean 0 and variance "
             "1 from layer to layer, so the gain stays near 1 (Klambauer et al. 2017).",
-            _deep({"activation": "selu", "initializer": "lecun_normal"}, model={"depth": 30},
-                  training={"learning_rate": 0.01, "epochs": 3})),
+            _deep30({"activation": "selu", "initializer": "lecun_normal"})),
     _preset("selu-he", "SELU, 30 layers, He-normal",
             "The same SELU net with He initialization (twice LeCun's variance): each layer's "
             "gain is above 1, and over 30 layers the input side's signal grows by orders of "
             "magnitude (Klambauer et al. 2017 derive the LeCun scaling).",
-            _deep({"activation": "selu", "initializer": "he_normal"}, model={"depth": 30},
-                  training={"learning_rate": 0.01, "epochs": 3})),
+            _deep30({"activation": "selu", "initializer": "he_normal"})),
     _preset("pascanu-rho3", "Pascanu 2013: SimpleRNN, recurrent spectral radius 3",
             "Recurrent weights orthogonal × 3: the gradient across 100 time steps is "
             "multiplied by up to 3 at each step back, so the first step's gradient is many "
@@ -197,18 +199,15 @@ PAPER_PRESETS: list[dict[str, Any]] = [
     _preset("he2016-plain", "He 2016: 30 plain ReLU layers (Glorot), SGD 0.01",
             "The plain net of the pair: each Glorot ReLU layer keeps about 0.7 of the signal, "
             "so the input side gets about 10⁻⁵ of the last layer's (He et al. 2015).",
-            _deep({"activation": "relu", "initializer": "glorot_uniform"},
-                  model={"depth": 30}, training={"learning_rate": 0.01, "epochs": 3})),
+            _deep30({"activation": "relu", "initializer": "glorot_uniform"})),
     _preset("he2016-identity", "He 2016: the same with unscaled identity skips",
             "The same 30 layers as residual units of He et al. 2016, Identity Mappings: batch "
             "normalization in each branch and the identity skip added unscaled. The input side's "
             "signal is now of the order of the last layer's instead of 10⁻⁵ of it (unscaled "
             "skips without normalization make the forward signal grow with depth and diverge "
             "here).",
-            _deep({"activation": "relu", "initializer": "glorot_uniform", "residual": True,
-                   "batch_norm": True},
-                  model={"depth": 30, "residual_scale": "none"},
-                  training={"learning_rate": 0.01, "epochs": 3})),
+            _deep30({"activation": "relu", "initializer": "glorot_uniform", "residual": True,
+                   "batch_norm": True}, residual_scale="none")),
 ]
 PRESETS += PAPER_PRESETS
 
