@@ -18,6 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from trainer.reductions import dead_fractions, half_squares, output_norms, per_layer_norms
+
 PROBE_KEY = "_probe"
 
 
@@ -171,57 +173,6 @@ def _is_graph(model: keras.Model) -> bool:
         return False
 
 
-def _dense(t: Any) -> Any:
-    """A gradient as a tensor; an Embedding's sparse one with its repeated rows summed (None,
-    for a variable the loss does not reach, as zero)."""
-    if t is None:
-        return tf.zeros([])
-    if isinstance(t, tf.IndexedSlices):
-        rows, at = tf.unique(t.indices)
-        return tf.math.unsorted_segment_sum(t.values, at, tf.size(rows))
-    return t
-
-
-def _half_squares(tensors: list[Any]) -> tf.Tensor:
-    """Σx²/2 of each tensor, one fused L2Loss op apiece (the graph's cost here is per op)."""
-    if not tensors:
-        return tf.zeros([0])
-    return tf.stack([tf.nn.l2_loss(tf.cast(_dense(t), tf.float32)) for t in tensors])
-
-
-def _output_norms(grads: list[Any], tapped: list[int] | None, n: int) -> tf.Tensor:
-    """‖∂L/∂output‖ per probed layer; NaN for a layer without a tap."""
-    norms = tf.sqrt(2.0 * _half_squares(grads))
-    if tapped is None:
-        return norms
-    blank = tf.fill([n], float("nan"))
-    if not tapped:
-        return blank
-    return tf.tensor_scatter_nd_update(blank, [[i] for i in tapped], norms)
-
-
-def _dead_fractions(outputs: list[Any], relu: list[int], n: int) -> tf.Tensor:
-    """Per probed layer, the fraction of units whose ReLU output is zero for every example of
-    the batch (NaN for a layer without a ReLU tap)."""
-    blank = tf.fill([n], float("nan"))
-    if not relu:
-        return blank
-    fractions = []
-    for out in outputs:
-        out = tf.convert_to_tensor(out)
-        axes = list(range(len(out.shape) - 1))  # the batch and any spatial or time axes
-        active = tf.reduce_any(out > 0, axis=axes)
-        fractions.append(1.0 - tf.reduce_mean(tf.cast(active, tf.float32)))
-    return tf.tensor_scatter_nd_update(blank, [[i] for i in relu], tf.stack(fractions))
-
-
-def _per_layer_norms(half_squares: list[tf.Tensor], layer_of_var: tf.Tensor,
-                     n: int) -> tf.Tensor:
-    """Per-layer L2 norms from per-variable Σx²/2: shape (len(half_squares), n)."""
-    sums = tf.math.unsorted_segment_sum(tf.stack(half_squares, axis=1), layer_of_var, n)
-    return tf.transpose(tf.sqrt(2.0 * sums))
-
-
 class ProbedModel(keras.Model):
     """A functional Keras model whose train step also reports per-layer gradient figures."""
 
@@ -305,17 +256,17 @@ class ProbedModel(keras.Model):
         self.optimizer.apply_gradients(zip(grads["vars"], variables))
 
         after = [tf.convert_to_tensor(v) for v in variables]
-        columns = [_half_squares(grads["vars"]), _half_squares(after),
-                   _half_squares([a - b for a, b in zip(after, before)]), _half_squares(before)]
+        columns = [half_squares(grads["vars"]), half_squares(after),
+                   half_squares([a - b for a, b in zip(after, before)]), half_squares(before)]
         if spec.layout.clipped:
             # Keras's own clipping function, the one apply_gradients just used.
-            columns.append(_half_squares(self.optimizer._clip_gradients(grads["vars"])))
-        norms = _per_layer_norms(columns, spec.layer_of_var, n)
+            columns.append(half_squares(self.optimizer._clip_gradients(grads["vars"])))
+        norms = per_layer_norms(columns, spec.layer_of_var, n)
         parts = [tf.reshape(tf.cast(loss, tf.float32), [1]), norms[0]]
         if spec.layout.clipped:
             parts.append(norms[4])
-        parts += [norms[1], norms[2] / norms[3], _output_norms(grads["taps"], spec.tapped, n),
-                  _dead_fractions(relu_outputs, spec.relu, n)]
+        parts += [norms[1], norms[2] / norms[3], output_norms(grads["taps"], spec.tapped, n),
+                  dead_fractions(relu_outputs, spec.relu, n)]
         if spec.layout.time_steps:
             gx = tf.cast(grads["x"], tf.float32)
             parts.append(tf.sqrt(tf.reduce_sum(tf.square(gx), axis=[0, 2])))
