@@ -77,8 +77,9 @@ class Identity:
 
     def code_matches(self, code: str) -> bool:
         """Whether a join attempt gave the access code."""
+        # surrogatepass: a lone surrogate is a wrong code, not an error.
         return bool(self.access_code) and hmac.compare_digest(
-            code.strip().encode(), self.access_code.encode())
+            code.strip().encode("utf-8", "surrogatepass"), self.access_code.encode())
 
     def visitor_token(self, visitor_id: str) -> str:
         """A token that identifies this visitor to a script (`Authorization: Bearer ...`)."""
