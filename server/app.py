@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from server.attempts import FailedAttempts
+from server.attempts import FailedAttempts, weak_code_warning
 from server.bodylimit import BodyLimitMiddleware
 from server.errors import (
     StrictJSONResponse,
@@ -91,7 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   default_response_class=StrictJSONResponse)
     app.state.settings = settings
     app.state.identity = identity
-    app.state.join_attempts = FailedAttempts(settings.join_attempts_per_minute)
+    app.state.join_attempts = FailedAttempts(settings.join_budget)
+    weak = settings.access_code and weak_code_warning(settings.access_code, settings.join_budget)
+    if weak:
+        log.warning("%s", weak)
     app.state.sockets = Counter()
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
