@@ -2,7 +2,9 @@
 
 Every HTTP request and websocket handshake passes through `IdentityMiddleware`, which puts a
 `Visitor` in the ASGI scope. The cookie holds a signed (itsdangerous) visitor id and, when an
-access code is set, a tag of that code, so changing the code logs every visitor out.
+access code is set, a tag of that code, so changing the code logs every visitor out. The tag is
+an HMAC under the server's secret key: the cookie's payload is readable, and a plain hash of the
+code in it could be reversed offline by trying a dictionary of codes.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class Identity:
         self._serializer = URLSafeSerializer(secret_key, salt="gradwatch-visitor")
         self.admin_token = admin_token
         self.access_code = access_code
-        self._tag = (hashlib.sha256(access_code.encode()).hexdigest()[:16]
+        self._tag = (hmac.new(secret_key.encode(), b"gradwatch-access-code:"
+                              + access_code.encode(), hashlib.sha256).hexdigest()[:16]
                      if access_code else "")
 
     def read(self, conn: HTTPConnection) -> tuple[Visitor | None, bool]:
