@@ -13,14 +13,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import HTTPConnection
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import StrictJSONResponse
+from server.errors import deny
 
 COOKIE = "gradwatch_visitor"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -106,17 +105,9 @@ def visitor_of(conn: HTTPConnection) -> Visitor:
     return conn.scope[SCOPE_KEY]
 
 
-def same_origin(conn: HTTPConnection) -> bool:
-    """Whether a websocket handshake comes from this site's own page (or from no page)."""
-    origin = conn.headers.get("origin")
-    if not origin:
-        return True
-    host = conn.headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.lower()
-
-
 class IdentityMiddleware:
-    """Puts a Visitor on every request; refuses unadmitted callers and cross-site sockets."""
+    """Puts a Visitor on every request; refuses unadmitted callers (cross-site requests and
+    sockets are refused before, by server/guards.py)."""
 
     def __init__(self, app: ASGIApp, identity: Identity) -> None:
         self.app = app
@@ -126,8 +117,6 @@ class IdentityMiddleware:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         conn = HTTPConnection(scope)
-        if scope["type"] == "websocket" and not same_origin(conn):
-            return await _deny(scope, receive, send, 403, "cross-site websocket refused")
         visitor, fresh = self.identity.read(conn)
         if visitor is None:
             if scope["path"].startswith(OPEN_PREFIXES):
@@ -135,7 +124,7 @@ class IdentityMiddleware:
                 return await self.app(scope, receive, send)
             if scope["type"] == "http" and not scope["path"].startswith("/api/"):
                 return await RedirectResponse("/join", 303)(scope, receive, send)
-            return await _deny(scope, receive, send, 401,
+            return await deny(scope, receive, send, 401,
                                "join with the class access code first (at /join)")
         scope[SCOPE_KEY] = visitor
         if not fresh:
@@ -149,15 +138,3 @@ class IdentityMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
-
-
-async def _deny(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
-    response: Response = StrictJSONResponse({"detail": detail}, status)
-    if scope["type"] == "http":
-        return await response(scope, receive, send)
-    await receive()  # websocket.connect
-    if "websocket.http.response" in scope.get("extensions", {}):
-        # Starlette's Response speaks the denial extension's message names for websockets.
-        await response(scope, receive, send)
-    else:
-        await send({"type": "websocket.close", "code": 4000 + status, "reason": detail})

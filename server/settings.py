@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from trainer.contract.config import MAX_TRAINABLE_PARAMS
 
 LOOPBACK_NAMES = ("localhost",)
+ANY_ADDRESS = ("0.0.0.0", "::", "[::]", "")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     access_code: str | None = None
     allow_open: bool = False
     secret_key: str | None = None
+    # Host names the server answers to, comma-separated ("*": any), besides the loopback
+    # names and the address it listens on; others are a 400 (DNS rebinding, server/guards.py).
+    allowed_hosts: str | None = None
     log_level: str = "info"
 
     max_active_per_visitor: int = Field(3, ge=1)
@@ -75,6 +79,14 @@ class Settings(BaseSettings):
         if self.tf_threads is not None:
             return self.tf_threads
         return max(1, (os.cpu_count() or 1) // max(1, self.workers))
+
+    @property
+    def host_names(self) -> frozenset[str]:
+        """The Host names allowed besides loopback ones: the setting's and the bound address."""
+        names = {n.strip().lower().rstrip(".") for n in (self.allowed_hosts or "").split(",")}
+        if self.host not in ANY_ADDRESS:
+            names.add(self.host.strip("[]").lower())
+        return frozenset(names - {""})
 
     @property
     def join_budget(self) -> int:
