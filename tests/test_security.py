@@ -305,7 +305,8 @@ def test_a_failed_runs_error_is_one_sentence_and_the_traceback_is_logged(
     assert shown == listed
     assert "\n" not in shown and "Traceback" not in shown and ".py" not in shown
     assert "/work" not in shown and "/job:" not in shown and "site-packages" not in shown
-    assert shown.startswith("Training failed: ResourceExhaustedError") and shown.endswith(".")
+    assert shown.startswith("Training failed with ResourceExhaustedError (OOM when allocating")
+    assert shown.endswith(".") and ". " not in shown  # one sentence
     assert "smaller" in shown  # what to change
     assert "trainer/job.py" in caplog.text and "Traceback" in caplog.text
 
