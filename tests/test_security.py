@@ -317,3 +317,32 @@ def test_short_errors_without_a_traceback_are_kept(tmp_path: Path) -> None:
     for reason in ("interrupted by a server restart", "stopped by its owner",
                    "the worker process died (exit code -9)", None):
         assert public_error(reason) == reason
+
+
+def test_a_socket_to_a_host_name_not_allowed_is_refused() -> None:
+    import asyncio
+
+    from server.guards import RequestGuardMiddleware
+
+    sent: list = []
+
+    async def app(scope, receive, send) -> None:
+        sent.append("let in")
+
+    async def receive() -> dict:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    for host, expected in ((b"rebound.evil.example", 4400), (b"localhost:8000", None)):
+        sent.clear()
+        scope = {"type": "websocket", "path": "/ws/runs/x", "extensions": {},
+                 "headers": [(b"host", host), (b"origin", b"http://" + host)]}
+        asyncio.run(RequestGuardMiddleware(app, frozenset())(scope, receive, send))
+        if expected is None:
+            assert sent == ["let in"]
+        else:
+            [closed] = sent
+            assert closed["type"] == "websocket.close" and closed["code"] == expected
+            assert "GRADWATCH_ALLOWED_HOSTS" in closed["reason"]
