@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from server.attempts import FailedAttempts
+from server.attempts import FailedAttempts, weak_code_warning
 from server.bodylimit import BodyLimitMiddleware
 from server.errors import (
     StrictJSONResponse,
@@ -18,6 +18,8 @@ from server.errors import (
 )
 from server.executors.base import Executor
 from server.executors.local import LocalExecutor
+from server.guards import RequestGuardMiddleware
+from server.headers import SecurityHeadersMiddleware
 from server.hub import Hub
 from server.identity import Identity, IdentityMiddleware
 from server.routes import ingest, join, meta, pages, runs, ws
@@ -91,12 +93,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   default_response_class=StrictJSONResponse)
     app.state.settings = settings
     app.state.identity = identity
-    app.state.join_attempts = FailedAttempts(settings.join_attempts_per_minute)
+    app.state.join_attempts = FailedAttempts(settings.join_budget)
+    weak = settings.access_code and weak_code_warning(settings.access_code, settings.join_budget)
+    if weak:
+        log.warning("%s", weak)
     app.state.sockets = Counter()
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(IdentityMiddleware, identity=identity)
-    app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost of ours
+    app.add_middleware(RequestGuardMiddleware, allowed_hosts=settings.host_names)
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # added last: the outermost of ours
     for module in (meta, runs, ingest, ws, join, pages):
         app.include_router(module.router)
     pages.mount_static(app)

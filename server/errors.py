@@ -148,3 +148,16 @@ class UnexpectedErrorMiddleware:
                     {"detail": f"the server hit an unexpected error ({type(exc).__name__}); "
                                "it has been logged"}, 500)
                 await response(scope, receive, send)
+
+
+async def deny(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    """Answer an HTTP request, or refuse a websocket handshake, with a JSON error."""
+    response = StrictJSONResponse({"detail": detail}, status)
+    if scope["type"] == "http":
+        return await response(scope, receive, send)
+    await receive()  # websocket.connect
+    if "websocket.http.response" in scope.get("extensions", {}):
+        # Starlette's Response speaks the denial extension's message names for websockets.
+        await response(scope, receive, send)
+    else:
+        await send({"type": "websocket.close", "code": 4000 + status, "reason": detail})

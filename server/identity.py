@@ -2,7 +2,9 @@
 
 Every HTTP request and websocket handshake passes through `IdentityMiddleware`, which puts a
 `Visitor` in the ASGI scope. The cookie holds a signed (itsdangerous) visitor id and, when an
-access code is set, a tag of that code, so changing the code logs every visitor out.
+access code is set, a tag of that code, so changing the code logs every visitor out. The tag is
+an HMAC under the server's secret key: the cookie's payload is readable, and a plain hash of the
+code in it could be reversed offline by trying a dictionary of codes.
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import HTTPConnection
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import StrictJSONResponse
+from server.errors import deny
 
 COOKIE = "gradwatch_visitor"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -43,7 +44,8 @@ class Identity:
         self._serializer = URLSafeSerializer(secret_key, salt="gradwatch-visitor")
         self.admin_token = admin_token
         self.access_code = access_code
-        self._tag = (hashlib.sha256(access_code.encode()).hexdigest()[:16]
+        self._tag = (hmac.new(secret_key.encode(), b"gradwatch-access-code:"
+                              + access_code.encode(), hashlib.sha256).hexdigest()[:16]
                      if access_code else "")
 
     def read(self, conn: HTTPConnection) -> tuple[Visitor | None, bool]:
@@ -77,8 +79,9 @@ class Identity:
 
     def code_matches(self, code: str) -> bool:
         """Whether a join attempt gave the access code."""
+        # surrogatepass: a lone surrogate is a wrong code, not an error.
         return bool(self.access_code) and hmac.compare_digest(
-            code.strip().encode(), self.access_code.encode())
+            code.strip().encode("utf-8", "surrogatepass"), self.access_code.encode())
 
     def visitor_token(self, visitor_id: str) -> str:
         """A token that identifies this visitor to a script (`Authorization: Bearer ...`)."""
@@ -102,17 +105,9 @@ def visitor_of(conn: HTTPConnection) -> Visitor:
     return conn.scope[SCOPE_KEY]
 
 
-def same_origin(conn: HTTPConnection) -> bool:
-    """Whether a websocket handshake comes from this site's own page (or from no page)."""
-    origin = conn.headers.get("origin")
-    if not origin:
-        return True
-    host = conn.headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.lower()
-
-
 class IdentityMiddleware:
-    """Puts a Visitor on every request; refuses unadmitted callers and cross-site sockets."""
+    """Puts a Visitor on every request; refuses unadmitted callers (cross-site requests and
+    sockets are refused before, by server/guards.py)."""
 
     def __init__(self, app: ASGIApp, identity: Identity) -> None:
         self.app = app
@@ -122,8 +117,6 @@ class IdentityMiddleware:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         conn = HTTPConnection(scope)
-        if scope["type"] == "websocket" and not same_origin(conn):
-            return await _deny(scope, receive, send, 403, "cross-site websocket refused")
         visitor, fresh = self.identity.read(conn)
         if visitor is None:
             if scope["path"].startswith(OPEN_PREFIXES):
@@ -131,7 +124,7 @@ class IdentityMiddleware:
                 return await self.app(scope, receive, send)
             if scope["type"] == "http" and not scope["path"].startswith("/api/"):
                 return await RedirectResponse("/join", 303)(scope, receive, send)
-            return await _deny(scope, receive, send, 401,
+            return await deny(scope, receive, send, 401,
                                "join with the class access code first (at /join)")
         scope[SCOPE_KEY] = visitor
         if not fresh:
@@ -145,15 +138,3 @@ class IdentityMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
-
-
-async def _deny(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
-    response: Response = StrictJSONResponse({"detail": detail}, status)
-    if scope["type"] == "http":
-        return await response(scope, receive, send)
-    await receive()  # websocket.connect
-    if "websocket.http.response" in scope.get("extensions", {}):
-        # Starlette's Response speaks the denial extension's message names for websockets.
-        await response(scope, receive, send)
-    else:
-        await send({"type": "websocket.close", "code": 4000 + status, "reason": detail})

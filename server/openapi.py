@@ -36,6 +36,7 @@ ANSWERS: dict[int, dict[str, Any]] = {
     404: {"model": Problem, "description": "No run with this id."},
     409: {"model": Problem, "description": "Not possible in the run's current status."},
     413: {"model": Problem, "description": "The request body is over the size limit."},
+    415: {"model": Problem, "description": "The body is not application/json."},
     422: {"model": Invalid, "description": "Invalid input: each item names the field."},
     429: {"model": Problem, "description": "This visitor's or the queue's limit is reached.",
           "headers": RETRY_AFTER},

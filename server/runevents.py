@@ -18,6 +18,7 @@ from typing import Any
 
 from server.hub import Hub
 from server.liveruns import LiveRuns, LiveState
+from server.publicerror import is_private, public_error
 from server.retention import Retention
 from server.snapshots import SnapshotCache
 from server.store import RunStore, StoreError
@@ -105,6 +106,9 @@ class RunEvents:
 
     def _finished(self, run_id: str, live: LiveState, event: dict[str, Any]) -> None:
         status, error = event["status"], event.get("error")
+        if error is not None and is_private(error):  # a traceback: for the log, not visitors
+            log.warning("run %s %s:\n%s", run_id, status, error)
+            error = public_error(error)
         try:
             tail = live.thinner.tail()
             if tail is not None:

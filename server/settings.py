@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from trainer.contract.config import MAX_TRAINABLE_PARAMS
 
 LOOPBACK_NAMES = ("localhost",)
+ANY_ADDRESS = ("0.0.0.0", "::", "[::]", "")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     access_code: str | None = None
     allow_open: bool = False
     secret_key: str | None = None
+    # Host names the server answers to, comma-separated ("*": any), besides the loopback
+    # names and the address it listens on; others are a 400 (DNS rebinding, server/guards.py).
+    allowed_hosts: str | None = None
     log_level: str = "info"
 
     max_active_per_visitor: int = Field(3, ge=1)
@@ -50,8 +54,10 @@ class Settings(BaseSettings):
     script_idle_seconds: float = Field(120, gt=0)
     max_body_bytes: int = Field(65536, ge=1024)
     max_sockets_per_visitor: int = Field(20, ge=1)
-    # Wrong access codes accepted per client address and minute before /join answers 429.
-    join_attempts_per_minute: int = Field(10, ge=1)
+    # Wrong access codes a minute allowed per student; one address (a class behind one NAT
+    # address) may make class_size × this before /join answers 429 (server/attempts.py).
+    join_attempts_per_minute: int = Field(3, ge=1)
+    class_size: int = Field(40, ge=1)
     # A viewer whose unsent frames pass this many bytes is disconnected (see server/hub.py).
     viewer_max_bytes: int = Field(16 * 2**20, ge=65536)
     # Encoded snapshots of ended runs kept in memory (see server/snapshots.py); 0 keeps none.
@@ -73,6 +79,19 @@ class Settings(BaseSettings):
         if self.tf_threads is not None:
             return self.tf_threads
         return max(1, (os.cpu_count() or 1) // max(1, self.workers))
+
+    @property
+    def host_names(self) -> frozenset[str]:
+        """The Host names allowed besides loopback ones: the setting's and the bound address."""
+        names = {n.strip().lower().rstrip(".") for n in (self.allowed_hosts or "").split(",")}
+        if self.host not in ANY_ADDRESS:
+            names.add(self.host.strip("[]").lower())
+        return frozenset(names - {""})
+
+    @property
+    def join_budget(self) -> int:
+        """Wrong access codes one client address may send a minute."""
+        return self.join_attempts_per_minute * self.class_size
 
     @property
     def db_path(self) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 from server.errors import NotFound
 from server.identity import Visitor
 from server.liveruns import LiveState
+from server.publicerror import public_error
 from server.store import RUN_COLUMNS, RunStore
 
 SCRIPT_KEY = "script"  # in a run's config: what the script said about itself; marks the source
@@ -70,7 +71,9 @@ def run_view(row: dict[str, Any], live: LiveState | None,
         source="script" if script is not None else "server", script=script,
         queue_position=queue_position(row["id"]) if status == "queued" else None,
         owner_label=owner_label(row["owner"]),
-        time_limit=None if script is not None else time_limit)
+        time_limit=None if script is not None else time_limit,
+        error=public_error(row["error"]))  # a run stored before errors were made public
+
     if visitor is not None:
         run["owned"] = may_manage(row, visitor)
     return run

@@ -113,12 +113,13 @@ def app_client(data_dir: Path, **settings: Any) -> Iterator[httpx.Client]:
     Args:
         data_dir: GRADWATCH_DATA_DIR.
         **settings: Settings fields, e.g. max_params=100_000; workers defaults to 0 (no
-            TensorFlow: runs stay queued).
+            TensorFlow: runs stay queued); allowed_hosts to "testserver" (httpx's host here).
     """
     from server.app import create_app
     from server.settings import Settings
 
-    app = create_app(Settings(**{"data_dir": data_dir, "workers": 0, **settings}))
+    app = create_app(Settings(**{"data_dir": data_dir, "workers": 0,
+                                 "allowed_hosts": "testserver", **settings}))
     with start_blocking_portal() as portal:
         lifespan = app.router.lifespan_context(app)
         portal.call(lifespan.__aenter__)

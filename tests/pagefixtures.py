@@ -1,5 +1,6 @@
 """The browser tests' fixtures: Chromium through Playwright, one browser per module, and per
-test a context (its own visitor: a cookie jar) and a page whose console errors are collected.
+test a context (its own visitor: a cookie jar) and a page whose console errors are collected;
+a test whose page logged a Content-Security-Policy violation fails at teardown.
 
 Test modules load them with `pytest_plugins = ("tests.pagefixtures",)`; each module gets its
 own `live_server` (tests/conftest.py).
@@ -42,4 +43,5 @@ def context(browser, live_server):
 def page(context):
     page = context.new_page()
     page.console = Console(page)
-    return page
+    yield page
+    assert page.console.csp == [], "the page broke its Content-Security-Policy"

@@ -14,7 +14,8 @@ from tests.helpers import ROOT
 CODE = "owl-42"
 
 
-def compose(*args: str, code: str | None = CODE) -> subprocess.CompletedProcess[str]:
+def compose(*args: str, code: str | None = CODE,
+            extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `docker-compose <args>` on the project's file (no Docker engine needed for config)."""
     binary = shutil.which("docker-compose")
     if binary is None:
@@ -25,6 +26,7 @@ def compose(*args: str, code: str | None = CODE) -> subprocess.CompletedProcess[
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADWATCH_")}
     if code is not None:
         env["GRADWATCH_ACCESS_CODE"] = code
+    env.update(extra or {})
     return subprocess.run([binary, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
 
@@ -43,6 +45,8 @@ def test_compose_has_web_scalable_workers_and_redis_with_settings_from_the_envir
     assert web["environment"]["GRADWATCH_EXECUTOR"] == "redis"
     assert web["environment"]["GRADWATCH_HOST"] == "0.0.0.0"
     assert web["environment"]["GRADWATCH_ACCESS_CODE"] == CODE
+    # Students reach the web service by whatever name the host has: any, unless one is given.
+    assert web["environment"]["GRADWATCH_ALLOWED_HOSTS"] == "*"
     assert any(v.startswith("gradwatch-data:/data") for v in web["volumes"])
     assert web["environment"]["GRADWATCH_DATA_DIR"] == "/data"
     assert worker["command"] == ["python", "-m", "trainer.worker"]
@@ -55,6 +59,14 @@ def test_compose_has_web_scalable_workers_and_redis_with_settings_from_the_envir
     assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
     assert "ports" not in redis  # not reachable from outside unless one says so
     assert {"gradwatch-data", "redis-data"} <= set(config["volumes"])
+
+
+def test_compose_passes_the_allowed_hosts_through() -> None:
+    env = {"GRADWATCH_ALLOWED_HOSTS": "gradwatch.example.edu"}
+    result = compose("config", extra=env)
+    assert result.returncode == 0, result.stderr
+    web = yaml.safe_load(result.stdout)["services"]["web"]
+    assert web["environment"]["GRADWATCH_ALLOWED_HOSTS"] == "gradwatch.example.edu"
 
 
 def test_compose_refuses_to_start_an_open_instance_without_an_access_code() -> None:

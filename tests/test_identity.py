@@ -109,7 +109,8 @@ def test_identity_survives_restarts_and_unfinished_runs_fail(tmp_path: Path) -> 
 
 
 def test_guessing_the_access_code_is_rate_limited(tmp_path: Path) -> None:
-    with app_client(tmp_path, access_code="owl-42", join_attempts_per_minute=3) as http:
+    with app_client(tmp_path, access_code="owl-42", join_attempts_per_minute=3,
+                    class_size=1) as http:
         for _ in range(3):
             assert http.post("/join", data={"code": "guess"}).status_code == 401
         blocked = http.post("/join", data={"code": "owl-42"})  # even the right code waits

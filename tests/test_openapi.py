@@ -33,7 +33,8 @@ EXAMPLES = 50  # per operation and generation mode
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("openapi"), workers=0,
-                              admin_token=ADMIN, max_queue=100_000))
+                              admin_token=ADMIN, max_queue=100_000,
+                              allowed_hosts="testserver"))
     yield app
     asgi.shutdown_lifespans()  # schemathesis started the app's lifespan; end it with the module
 

@@ -16,7 +16,7 @@ from trainer.contract.schemas import Run
 router = APIRouter(prefix="/api/ingest/runs", tags=["scripts"], route_class=StrictJSONRoute)
 
 
-@router.post("", status_code=201, response_model=Run, responses=answers(413, 422, 429))
+@router.post("", status_code=201, response_model=Run, responses=answers(413, 415, 422, 429))
 async def open_script_run(new: NewScriptRun, service: ServiceDep,
                           visitor: Caller) -> StrictJSONResponse:
     """Open a running run of the caller's that a script reports the steps of
@@ -25,7 +25,7 @@ async def open_script_run(new: NewScriptRun, service: ServiceDep,
     return StrictJSONResponse(service.get(run_id, visitor), 201)
 
 
-@router.post("/{run_id}/events", responses=answers(403, 404, 409, 413, 422))
+@router.post("/{run_id}/events", responses=answers(403, 404, 409, 413, 415, 422))
 async def post_script_events(run_id: str,
                              body: Annotated[ScriptEvents, Body(default_factory=ScriptEvents)],
                              service: ServiceDep, visitor: Caller) -> StrictJSONResponse:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from server.attempts import FailedAttempts
+from server.attempts import FailedAttempts, address_key
+from server.bodies import BodyRefused, loads_strict
 from server.identity import Identity, new_visitor_id
 
 router = APIRouter(include_in_schema=False)
@@ -74,9 +74,14 @@ async def join(request: Request) -> Response:
     if not identity.access_code:
         return RedirectResponse("/", 303)
     attempts: FailedAttempts = request.app.state.join_attempts
-    client = request.client.host if request.client else "unknown"
+    client = address_key(request.client.host if request.client else "unknown")
     wait = attempts.retry_after(client)
-    code, next_ = _fields(await request.body(), request.headers.get("content-type", ""))
+    try:
+        code, next_ = _fields(await request.body(), request.headers.get("content-type", ""))
+    except BodyRefused as exc:  # counted like a wrong code: it is one more try
+        if not wait:
+            attempts.record_failure(client)
+        return _page(f"The request could not be read: {exc.detail[0]['msg']}.", "", 422)
     if wait:
         return _page(f"Too many wrong codes from your address; try again in {wait} s.",
                      next_, 429, {"Retry-After": str(wait)})
@@ -93,13 +98,14 @@ async def join(request: Request) -> Response:
 
 def _fields(body: bytes, content_type: str) -> tuple[str, str]:
     """The code and the fragment to return to, from a form post, or from a JSON body
-    {"code": ...} (for scripts)."""
-    text = body.decode("utf-8", errors="replace")
+    {"code": ...} (for scripts). BodyRefused for JSON nested too deep or with a lone
+    surrogate; other text that is not JSON is no code."""
     if "json" in content_type:
         try:
-            value = json.loads(text)
+            value = loads_strict(body)
         except ValueError:
             return "", ""
-        return (str(value.get("code", "")), "") if isinstance(value, dict) else ("", "")
-    form = parse_qs(text)
+        code = value.get("code", "") if isinstance(value, dict) else ""
+        return (code if isinstance(code, str) else "", "")
+    form = parse_qs(body.decode("utf-8", errors="replace"))
     return form.get("code", [""])[0], _next(form.get("next", [""])[0])

@@ -20,7 +20,7 @@ CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {
     "schema": {"type": "string"}}}, "description": "JSON by default; CSV with format=csv."}}
 
 
-@router.post("", status_code=201, response_model=Run, responses=answers(413, 422, 429, 503))
+@router.post("", status_code=201, response_model=Run, responses=answers(413, 415, 422, 429, 503))
 async def create_run(config: Annotated[RunConfig, Body(default_factory=RunConfig)],
                      service: ServiceDep, visitor: Caller) -> StrictJSONResponse:
     """Queue a run of the RunConfig in the body (every field optional)."""
@@ -63,7 +63,7 @@ async def stop_run(run_id: str, service: ServiceDep, visitor: Caller) -> StrictJ
 
 
 @router.post("/{run_id}/restart", status_code=201, response_model=Run,
-             responses=answers(404, 413, 422, 429, 503))
+             responses=answers(404, 413, 415, 422, 429, 503))
 async def restart_run(run_id: str, service: ServiceDep, visitor: Caller,
                       overrides: Annotated[PartialRunConfig, Body(default_factory=dict)]
                       ) -> StrictJSONResponse:
