@@ -3,7 +3,8 @@
 // steps of the newest sample.
 
 import { envelope } from "./decimate.js";
-import { metricOf } from "./metrics.js";
+import { isFraction, metricOf } from "./metrics.js";
+import { plotlyText } from "./plotlytext.js";
 import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
 const LINE_POINTS = 1600; // points per line: min and max of 800 buckets
@@ -19,10 +20,10 @@ function lineLayout({ revision, xTitle, yTitle, logY, height, empty = null, lege
     plot_bgcolor: "#ffffff",
     showlegend: true,
     legend: { orientation: "h", x: 0, y: legendY },
-    xaxis: { title: { text: xTitle }, automargin: true, zeroline: false },
-    yaxis: { title: { text: yTitle }, automargin: true, type: logY ? "log" : "linear",
+    xaxis: { title: { text: plotlyText(xTitle) }, automargin: true, zeroline: false },
+    yaxis: { title: { text: plotlyText(yTitle) }, automargin: true, type: logY ? "log" : "linear",
       exponentformat: "power", uirevision: String(logY) },
-    annotations: empty ? [{ text: empty, showarrow: false, xref: "paper", yref: "paper",
+    annotations: empty ? [{ text: plotlyText(empty), showarrow: false, xref: "paper", yref: "paper",
       x: 0.5, y: 0.5, font: { size: baseLayout().font.size + 2, color: "#555" } }] : [],
   };
   if (empty) {
@@ -48,7 +49,7 @@ export class LossChart {
       revision += `-${entry.series.revision}`;
       const line = envelope(entry.series.loss, 0, LINE_POINTS);
       data.push({
-        type: "scatter", mode: "lines", name: entry.label, x: line.x, y: line.y,
+        type: "scatter", mode: "lines", name: plotlyText(entry.label), x: line.x, y: line.y,
         line: STYLES[i], connectgaps: false,
         hovertemplate: "step %{x}<br>loss %{y:.4g}<extra>%{fullData.name}</extra>",
       });
@@ -60,7 +61,8 @@ export class LossChart {
   }
 }
 
-/** One row of a heatmap (a layer, or a time step) over the training steps, log scale. */
+/** One row of a heatmap (a layer, or a time step) over the training steps, log scale (linear
+ * for fractions). */
 export class RowChart {
   constructor(element) {
     this.element = element;
@@ -74,15 +76,17 @@ export class RowChart {
       const store = entry?.series?.store(field);
       if (!store || row >= store.rows) return;
       revision += `-${entry.series.revision}`;
-      const line = envelope(store, row, LINE_POINTS, (v) => 10 ** v);
+      const line = envelope(store, row, LINE_POINTS, isFraction(field) ? (v) => v : (v) => 10 ** v);
       data.push({
-        type: "scatter", mode: "lines", name: `${entry.label}: ${names[i]}`, x: line.x, y: line.y,
+        type: "scatter", mode: "lines", name: plotlyText(`${entry.label}: ${names[i]}`),
+        x: line.x, y: line.y,
         line: STYLES[i], connectgaps: false,
         hovertemplate: `step %{x}<br>${metricOf(field).short} %{y:.3g}<extra></extra>`,
       });
     });
     Plotly.react(this.element, data, lineLayout({
-      revision, xTitle: "step", yTitle: metricOf(field).short, logY: true, height: 240,
+      revision, xTitle: "step", yTitle: metricOf(field).short, logY: !isFraction(field),
+      height: 240,
       empty: data.length ? null : "This row has no recorded values.",
     }), PLOT_CONFIG);
   }
@@ -104,7 +108,8 @@ export class TimeChart {
       const norms = entry?.series?.timeNorms;
       if (!norms?.length) return;
       data.push({
-        type: "scatter", mode: "lines", name: `${entry.label} (step ${entry.series.timeStep})`,
+        type: "scatter", mode: "lines",
+        name: plotlyText(`${entry.label} (step ${entry.series.timeStep})`),
         x: norms.map((_, t) => t + 1),
         y: norms.map((v) => (Number.isFinite(v) && v > 0 ? v : null)),
         line: STYLES[i],

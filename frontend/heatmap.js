@@ -7,10 +7,16 @@
 
 import { colourTicks, SCALES, scientific } from "./colours.js";
 import { DisplayGrid } from "./decimate.js";
-import { metricOf, rowName } from "./metrics.js";
+import { isFraction, metricOf, rowName } from "./metrics.js";
+import { plotlyText } from "./plotlytext.js";
 import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
 const BAND_COLOURS = { vanishing: "#6a3d9a", exploding: "#d55e00" };
+// An exact 0 has no logarithm: it is drawn in this colour, apart from a gap (no data), which
+// shows the plot's background. Neither colour is on viridis or cividis.
+export const ZERO_COLOUR = "#000000";
+export const GAP_COLOUR = "#e9ecef";
+const FRACTION_TICKS = { tickvals: [0, 0.25, 0.5, 0.75, 1], ticktext: ["0", "25 %", "50 %", "75 %", "100 %"] };
 const BAND_PX = [3, 12]; // the bars' place right of the plot area; the colour bar starts at 16
 
 /** The store columns [from, to) of one display column, and which of them is the largest. */
@@ -25,6 +31,26 @@ export function describeCell(grid, row, column) {
   }
   return { from, to, at: best, value: best < 0 ? null : data[best] };
 }
+
+/**
+ * What the cells' colours mean, as [swatch, sentence] pairs (swatch: "zero", "gap" or null):
+ * the legend under the heatmaps, and in the PNG export.
+ * @param {string} field
+ * @returns {[string | null, string][]}
+ */
+export function cellLegend(field) {
+  if (isFraction(field)) {
+    return [[null, "Colour: the fraction of the layer's units that are dead, on a linear scale "
+      + "from 0 (dark) to 100 %, one scale for both heatmaps."],
+    ["gap", "Grey: no value (a layer without ReLU, or no step recorded there)."]];
+  }
+  return [[null, "Colour: log₁₀ of the value, in powers of ten, one scale for both heatmaps."],
+    ["zero", "Black: exactly 0 (a dead layer's gradient, say), which has no logarithm."],
+    ["gap", "Grey: no data (no step recorded there, or NaN or ∞; hover to tell which)."]];
+}
+
+/** The legend as one line of text. @param {string} field */
+export const cellLegendText = (field) => cellLegend(field).map(([, text]) => text).join(" ");
 
 export class Heatmap {
   /**
@@ -67,13 +93,13 @@ export class Heatmap {
     if (hasData) {
       this.grid.configure(this.pixels, zoom);
       this.grid.update(store);
-      const ticks = colourTicks(zmin, zmax);
+      const ticks = isFraction(field) ? FRACTION_TICKS : colourTicks(zmin, zmax);
       data.push({
         type: "heatmap",
         z: this.grid.z,
         x0: this.grid.x0,
         dx: this.grid.bucket,
-        y: labels,
+        y: labels.map(plotlyText),
         zmin,
         zmax,
         zauto: false,
@@ -81,7 +107,7 @@ export class Heatmap {
         hoverinfo: "none",
         hoverongaps: true,
         colorbar: {
-          title: { text: metric.short, side: "right" },
+          title: { text: plotlyText(metric.short), side: "right" },
           tickvals: ticks.tickvals,
           ticktext: ticks.ticktext,
           thickness: 14,
@@ -96,6 +122,8 @@ export class Heatmap {
           outlinewidth: 0,
         },
       });
+      const zeros = isFraction(field) ? null : this.grid.zeros();
+      if (zeros?.count) data.push(zeroTrace(zeros.rows, this.grid, labels));
     }
     this.shown = hasData ? { store, field, layers, grid: this.grid } : null;
     const layout = this.layout({ hasData, metric, zrange, bands, emptyText });
@@ -113,16 +141,17 @@ export class Heatmap {
       uirevision: "keep-zoom",
       // Room above the plot for Plotly's toolbar, which would otherwise cover the colour bar.
       margin: { l: 10, r: 10, t: 34, b: 44 },
-      plot_bgcolor: "#e9ecef",
-      xaxis: { title: { text: "step" }, automargin: true, showgrid: false, zeroline: false },
+      plot_bgcolor: GAP_COLOUR,
+      xaxis: { title: { text: plotlyText("step") }, automargin: true, showgrid: false, zeroline: false },
       yaxis: {
-        title: { text: metric.rows === "time" ? "time step (earliest at the bottom)"
-          : "layer (input side at the bottom)" },
+        title: { text: plotlyText(metric.rows === "time" ? "time step (earliest at the bottom)"
+          : "layer (input side at the bottom)") },
         automargin: true, type: "category", showgrid: false,
       },
       shapes: hasData ? bandShapes(bands, zrange) : [],
       annotations: hasData ? [] : [{
-        text: emptyText || "No data yet", showarrow: false, xref: "paper", yref: "paper",
+        text: plotlyText(emptyText || "No data yet"),
+        showarrow: false, xref: "paper", yref: "paper",
         x: 0.5, y: 0.5, font: { size: baseLayout().font.size + 2, color: "#555" },
       }],
     };
@@ -180,14 +209,28 @@ export class Heatmap {
    */
   image(title = "", width = 1200, height = 600) {
     const plot = /** @type {any} */ (this.element);
-    const layout = { ...plot.layout, title: { text: title, x: 0.01, xanchor: "left" },
-      margin: { ...plot.layout.margin, t: title ? 60 : plot.layout.margin?.t } };
+    const legend = this.shown ? {
+      text: plotlyText(cellLegendText(this.shown.field)), showarrow: false, xref: "paper",
+      yref: "paper", x: 0, y: 1, xanchor: "left", yanchor: "bottom", yshift: 4,
+    } : null;
+    const layout = { ...plot.layout, title: { text: plotlyText(title), x: 0.01, xanchor: "left" },
+      margin: { ...plot.layout.margin, t: title ? 80 : plot.layout.margin?.t },
+      annotations: [...(plot.layout.annotations || []), ...(legend ? [legend] : [])] };
     return Plotly.toImage({ data: plot.data, layout }, { format: "png", width, height });
   }
 
   resize() {
     if (this.element._fullLayout) Plotly.Plots.resize(this.element);
   }
+}
+
+/** The cells holding an exact 0, over the heatmap, in ZERO_COLOUR (elsewhere a gap). */
+function zeroTrace(rows, grid, labels) {
+  return {
+    type: "heatmap", name: "exactly 0", z: rows, x0: grid.x0, dx: grid.bucket,
+    y: labels.map(plotlyText), zmin: 0, zmax: 1, zauto: false, showscale: false,
+    colorscale: [[0, ZERO_COLOUR], [1, ZERO_COLOUR]], hoverinfo: "none", hoverongaps: true,
+  };
 }
 
 /** [row, column] of the cell under a Plotly hover or click event. */
@@ -211,8 +254,13 @@ function hoverText(cell, store, field, layers, row) {
     lines.push(`the largest of steps ${first}–${last}`);
   }
   const v = cell.value;
-  if (Number.isNaN(v)) lines.push(`${metric.short} = not finite (NaN or ∞)`);
-  else if (v === -Infinity) lines.push(`${metric.short} = 0`);
+  if (isFraction(field) && Number.isFinite(v)) {
+    lines.push(`${metric.short} = ${(100 * v).toFixed(1)} % of the layer's units`);
+    return lines;
+  }
+  if (Number.isNaN(v) && isFraction(field)) lines.push(`${metric.short}: not recorded for this layer`);
+  else if (Number.isNaN(v)) lines.push(`${metric.short} = not finite (NaN or ∞)`);
+  else if (v === -Infinity) lines.push(`${metric.short} = 0 exactly (drawn black)`);
   else lines.push(`${metric.short} = ${scientific(10 ** v, 3)}  (log₁₀ ${v.toFixed(2)})`);
   return lines;
 }

@@ -5,8 +5,8 @@
 import { bands, bandsLegend } from "./bands.js";
 import { LossChart, RowChart, TimeChart } from "./charts.js";
 import { sharedRange } from "./colours.js";
-import { Heatmap } from "./heatmap.js";
-import { metricOf, rowLabels, rowName } from "./metrics.js";
+import { cellLegend, Heatmap } from "./heatmap.js";
+import { isFraction, metricOf, rowLabels, rowName } from "./metrics.js";
 import { within } from "./util.js";
 
 function emptyText(live, field) {
@@ -56,6 +56,7 @@ export class Plots {
     this.rowChart = new RowChart(find("row-chart"));
     this.time = new TimeChart(find("time-chart"));
     this.legend = find("bands-legend");
+    this.cellLegend = find("cell-legend");
     this.timeSection = find("time-section");
     this.rowSection = find("row-section");
     this.rowSelect = /** @type {HTMLSelectElement} */ (find("row-select"));
@@ -94,7 +95,7 @@ export class Plots {
   draw(runs, view) {
     const { field, scale, row, logLoss, zoom } = view;
     const stores = runs.map((live) => live?.series.store(field) || null);
-    const zrange = sharedRange(stores.map((store) => store?.range()));
+    const zrange = isFraction(field) ? [0, 1] : sharedRange(stores.map((store) => store?.range()));
     runs.forEach((live, i) => {
       if (i === 1 && !live) return;
       const store = stores[i];
@@ -107,12 +108,27 @@ export class Plots {
       });
     });
     this.legend.textContent = bandsLegend(field);
+    this.drawCellLegend(field);
     this.loss.logScale = logLoss;
     this.loss.draw(runs.map(entry));
     this.drawRow(runs, field, row, stores);
     const hasTime = runs.some((live) => TimeChart.has(entry(live)));
     this.timeSection.hidden = !hasTime;
     if (hasTime) this.time.draw(runs.map(entry));
+  }
+
+  drawCellLegend(field) {
+    const key = cellLegend(field);
+    if (this.cellLegend.dataset.field === field) return;
+    this.cellLegend.dataset.field = field;
+    this.cellLegend.replaceChildren(...key.flatMap(([swatch, text]) => {
+      const words = document.createTextNode(`${text} `);
+      if (!swatch) return [words];
+      const box = document.createElement("span");
+      box.className = `swatch ${swatch}`;
+      box.setAttribute("aria-hidden", "true");
+      return [box, words];
+    }));
   }
 
   drawRow(runs, field, row, stores) {

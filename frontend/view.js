@@ -10,6 +10,7 @@ import { StatusPanel } from "./panel.js";
 import { Plots } from "./plots.js";
 import { updateState } from "./state.js";
 import { renderSummary } from "./summary.js";
+import { renderLayers } from "./layers.js";
 import { DrawScheduler, within } from "./util.js";
 import { WatchedRun } from "./watched.js";
 import { renderDiagnosis } from "./why.js";
@@ -49,6 +50,8 @@ export class WatchView {
       caption: find("compare-caption"),
     };
     this.heatmapCaption = find("heatmap-caption");
+    this.layerParts = { box: find("layers-info"), list: find("layers-list"),
+      why: find("layers-why"), count: find("layers-count") };
     this.heatmapBox = /** @type {HTMLElement} */ (root.querySelector(".heatmaps"));
     this.status = new StatusPanel(root);
     this.onParentKnown = onParentKnown;
@@ -151,6 +154,7 @@ export class WatchView {
 
   renderWatchedStatus() {
     this.status.render(this.watched);
+    renderLayers(this.layerParts, this.watched?.run);
     this.renderDownloads();
     const live = this.watched;
     if (!live?.run) return;
@@ -200,6 +204,7 @@ export class WatchView {
 
   renderAll() {
     this.status.render(this.watched);
+    renderLayers(this.layerParts, this.watched?.run);
     this.renderDownloads();
     renderDiagnosis(this.watched, this.onApply);
     this.requestPlots();
