@@ -11,7 +11,9 @@ import { Plots } from "./plots.js";
 import { updateState } from "./state.js";
 import { renderSummary } from "./summary.js";
 import { renderLayers } from "./layers.js";
-import { DrawScheduler, within } from "./util.js";
+import { seriesUpTo } from "./replay.js";
+import { ReplayBar } from "./replaybar.js";
+import { DrawScheduler, isActive, within } from "./util.js";
 import { WatchedRun } from "./watched.js";
 import { renderDiagnosis } from "./why.js";
 
@@ -69,6 +71,11 @@ export class WatchView {
       onRow: (row) => updateState({ row }),
       onZoom: (zoom) => updateState({ zoom }),
     });
+    this.replay = new ReplayBar({
+      root,
+      onStep: () => this.requestPlots(),
+      onSettle: (step) => updateState({ step }),
+    });
     this.bind();
     this.showCompare();
     this.renderAll();
@@ -102,7 +109,10 @@ export class WatchView {
       this.watched?.close();
       this.parentOffered = false;
       this.watched = runId ? new WatchedRun(runId, (part) => this.watchedChanged(part)) : null;
+      this.replay.reset();
+      this.syncReplay();
     }
+    this.replay.follow(state.step);
     const compare = state.compare && state.compare !== runId ? state.compare : null;
     if ((this.compared?.id ?? null) !== compare) {
       this.compared?.close();
@@ -124,7 +134,14 @@ export class WatchView {
     }
   }
 
+  /** Tell the replay how far the watched run has got, and whether it goes on. */
+  syncReplay() {
+    const live = this.watched;
+    this.replay.sync(live?.series.last?.step ?? null, isActive(live?.run?.status));
+  }
+
   watchedChanged(part) {
+    if (part === "data" || part === "run") this.syncReplay();
     if (part === "diagnosis") this.renderDiagnosis();
     if (part === "data") {
       this.scheduler.request("status", () => this.renderWatchedStatus());
@@ -224,12 +241,23 @@ export class WatchView {
     metric.value = this.view.field;
   }
 
+  /** The runs as the plots show them: cut at the replayed step, if one is chosen. */
+  shownRuns() {
+    const step = this.replay.step;
+    return [this.watched, this.compared].map((live) => (live && step !== null ? {
+      label: live.label, run: live.run, diagnosis: live.diagnosis, gone: live.gone,
+      series: seriesUpTo(live.series, step),
+    } : live));
+  }
+
   drawPlots() {
     this.updateMetricOptions();
-    this.heatmapCaption.textContent = this.watched ? `Watched: ${this.watched.label}`
+    const step = this.replay.step;
+    const at = step === null ? "" : ` — replay, up to step ${step}`;
+    this.heatmapCaption.textContent = this.watched ? `Watched: ${this.watched.label}${at}`
       : "Watched run";
     if (this.compared) this.compareParts.caption.textContent = `Compared with ${this.compared.label}`;
-    this.plots.draw([this.watched, this.compared], this.view);
+    this.plots.draw(this.shownRuns(), this.view);
     renderSummary(this.compared, this.watched);
   }
 }

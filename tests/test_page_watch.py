@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pagekit import create_run, restart_run, trace, wait_heatmap_rows, wait_run, wait_status
+from tests.pagekit import (
+    axe_violations,
+    create_run,
+    hash_state,
+    recorded_steps,
+    restart_run,
+    trace,
+    wait_form,
+    wait_heatmap_rows,
+    wait_run,
+    wait_status,
+)
 
 pytest_plugins = ("tests.pagefixtures",)
 pytestmark = pytest.mark.browser
@@ -110,4 +121,70 @@ def test_a_recurrent_runs_layers_show_its_spectral_radius(page, context):
     assert "SimpleRNN" in text and "ρ = 2.00" in text
     assert "ρ > 1 (explodes across time)" in text
     assert box.locator('a[href="https://arxiv.org/abs/1211.5063"]').count() == 1
+    assert page.console.errors == []
+
+
+def columns(page) -> int:
+    return page.evaluate("document.querySelector('[data-testid=heatmap]').data[0].z[0].length")
+
+
+def test_replay_a_preset_run_at_a_students_pace_and_scrub_it_by_keyboard(page, context):
+    page.goto("/")
+    wait_form(page)
+    page.select_option('[data-testid="preset"]', "vanishing-sigmoid")
+    page.fill('[data-testid="run-form"] [name="dataset.n_samples"]', "400")
+    page.fill('[data-testid="run-form"] [name="training.epochs"]', "3")
+    page.fill('[data-testid="run-form"] [name="model.depth"]', "3")
+    page.click('[data-testid="start-run"]')
+    page.wait_for_function("location.hash.includes('run=')")
+    run_id = hash_state(page)["run"]
+    wait_status(page, "completed")
+    steps = recorded_steps(context, run_id)
+    last = steps[-1]
+    page.wait_for_function("n => document.querySelector('[data-testid=heatmap]')"
+                           ".data[0].z[0].length === n", arg=last + 1)
+    assert page.get_attribute('[data-testid="replay-step"]', "max") == str(last)
+
+    # Replay from step 0 over 10 s: the heatmap fills in column by column.
+    page.select_option('[data-testid="replay-speed"]', "10")
+    page.click('[data-testid="replay"]')
+    page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
+                           " < 8")
+    assert page.get_attribute('[data-testid="replay-play"]', "aria-pressed") == "true"
+    page.wait_for_function("n => { const z = document.querySelector('[data-testid=heatmap]')"
+                           ".data[0].z[0].length; return z > 8 && z < n; }", arg=last + 1)
+    page.click('[data-testid="replay-play"]')  # pause
+    shown = int(page.input_value('[data-testid="replay-step"]'))
+    assert hash_state(page)["step"] == str(shown)
+    page.wait_for_function("n => document.querySelector('[data-testid=heatmap]')"
+                           ".data[0].z[0].length === n", arg=shown + 1)
+    assert max(page.evaluate("document.getElementById('loss-chart').data[0].x")) <= shown
+    assert f"steps 0–{shown} of {last}" in page.inner_text('[data-testid="replay-position"]')
+
+    # The slider by keyboard: Home is step 0, each arrow one step on.
+    slider = page.locator('[data-testid="replay-step"]')
+    slider.focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
+                           " === 1")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
+                           " === 6")
+    assert hash_state(page)["step"] == "5"
+    assert slider.get_attribute("aria-valuetext") == f"step 5 of {last}"
+    assert "up to step 5" in page.inner_text("#heatmap-caption")
+    assert axe_violations(page) == []
+
+    # The link keeps the step; "Show the whole run" goes back to every step.
+    page.reload()
+    page.wait_for_function("document.querySelector('[data-testid=heatmap]').data"
+                           " && document.querySelector('[data-testid=heatmap]').data[0]"
+                           " && document.querySelector('[data-testid=heatmap]').data[0].z[0]"
+                           ".length === 6")
+    page.click('[data-testid="replay-live"]')
+    page.wait_for_function("n => document.querySelector('[data-testid=heatmap]')"
+                           ".data[0].z[0].length === n", arg=last + 1)
+    assert "step" not in hash_state(page)
+    assert page.locator('[data-testid="replay-live"]').is_hidden()
     assert page.console.errors == []
