@@ -19,7 +19,8 @@ function lineLayout({ revision, xTitle, yTitle, logY, height, empty = null, lege
     height,
     plot_bgcolor: "#ffffff",
     showlegend: true,
-    legend: { orientation: "h", x: 0, y: legendY },
+    // Traces come watched first; the legend reads before (the compared run) → after.
+    legend: { orientation: "h", x: 0, y: legendY, traceorder: "reversed" },
     xaxis: { title: { text: plotlyText(xTitle) }, automargin: true, zeroline: false },
     yaxis: { title: { text: plotlyText(yTitle) }, automargin: true, type: logY ? "log" : "linear",
       exponentformat: "power", uirevision: String(logY) },
@@ -68,13 +69,17 @@ export class RowChart {
     this.element = element;
   }
 
-  /** `runs` are [{label, series}]; `row` is 0-based; `names` the row's name in each run. */
-  draw({ runs, field, row, names }) {
+  /**
+   * `runs` are [{label, series}]; `rows` the row of each run (0-based, -1 where that run has
+   * no such layer); `names` the row's name in each run.
+   */
+  draw({ runs, field, rows, names }) {
     const data = [];
-    let revision = `${field}-${row}`;
+    let revision = `${field}-${rows.join("_")}`;
     runs.forEach((entry, i) => {
       const store = entry?.series?.store(field);
-      if (!store || row >= store.rows) return;
+      const row = rows[i];
+      if (!store || row < 0 || row >= store.rows) return;
       revision += `-${entry.series.revision}`;
       const line = envelope(store, row, LINE_POINTS, isFraction(field) ? (v) => v : (v) => 10 ** v);
       data.push({

@@ -85,7 +85,8 @@ export class Heatmap {
    * shared [zmin, zmax], `scale` a key of SCALES, `bands` from bands.js. Returns
    * Plotly's promise of the drawn figure.
    */
-  draw({ store, field, labels, layers, zrange, scale, bands = [], emptyText, zoom = null }) {
+  draw({ store, field, labels, layers, zrange, scale, bands = [], emptyText, zoom = null,
+    rowMap = null }) {
     const metric = metricOf(field);
     const hasData = Boolean(store && store.length && store.rows);
     const data = [];
@@ -96,7 +97,7 @@ export class Heatmap {
       const ticks = isFraction(field) ? FRACTION_TICKS : colourTicks(zmin, zmax);
       data.push({
         type: "heatmap",
-        z: this.grid.z,
+        z: mapRows(this.grid.z, rowMap, this.grid.columns),
         x0: this.grid.x0,
         dx: this.grid.bucket,
         y: labels.map(plotlyText),
@@ -123,10 +124,14 @@ export class Heatmap {
         },
       });
       const zeros = isFraction(field) ? null : this.grid.zeros();
-      if (zeros?.count) data.push(zeroTrace(zeros.rows, this.grid, labels));
+      if (zeros?.count) {
+        data.push(zeroTrace(mapRows(zeros.rows, rowMap, this.grid.columns), this.grid, labels));
+      }
     }
-    this.shown = hasData ? { store, field, layers, grid: this.grid } : null;
+    this.shown = hasData ? { store, field, layers, grid: this.grid, rowMap, labels } : null;
     const layout = this.layout({ hasData, metric, zrange, bands, emptyText });
+    // Every row labelled (a layer list is at most a few dozen rows; time steps may be hundreds).
+    if (metric.rows !== "time") Object.assign(layout.yaxis, { tickmode: "linear", tick0: 0, dtick: 1 });
     if (hasData && zoom) Object.assign(layout.xaxis, { range: zoom, autorange: false });
     const drawn = Plotly.react(this.element, data, layout, PLOT_CONFIG);
     this.listen();
@@ -184,10 +189,13 @@ export class Heatmap {
   hover(event) {
     const cell = cellOf(event);
     if (!cell || !this.shown) return;
-    const [row, column] = cell;
-    const { store, field, layers, grid } = this.shown;
+    const [shownRow, column] = cell;
+    const { store, field, layers, grid, rowMap } = this.shown;
+    const row = rowMap ? rowMap[shownRow] ?? -1 : shownRow;
     if (row >= store.rows || column >= grid.columns) return;
-    const text = hoverText(describeCell(grid, row, column), store, field, layers, row);
+    const text = row < 0 ? [String(this.shown.labels[shownRow]), "absent: this run has no layer "
+      + "of that name"]
+      : hoverText(describeCell(grid, row, column), store, field, layers, row);
     this.tooltip.replaceChildren(...text.map((line) => {
       const div = document.createElement("div");
       div.textContent = line;
@@ -222,6 +230,13 @@ export class Heatmap {
   resize() {
     if (this.element._fullLayout) Plotly.Plots.resize(this.element);
   }
+}
+
+/** `rows` in the shown order of `rowMap` (a gap row where it is -1), or as they are. */
+function mapRows(rows, rowMap, columns) {
+  if (!rowMap) return rows;
+  const gap = new Float32Array(columns).fill(NaN);
+  return rowMap.map((row) => (row >= 0 && rows[row] ? rows[row] : gap));
 }
 
 /** The cells holding an exact 0, over the heatmap, in ZERO_COLOUR (elsewhere a gap). */

@@ -25,6 +25,8 @@ function fillSelect(select, entries) {
   if (entries.some(([v]) => v === value)) select.value = value;
 }
 
+const compareCaption = (live) => `Before (compared): ${live.label}`;
+
 export class WatchView {
   /**
    * The watch panel inside `root`. `onParentKnown(parentId)` once per watched run that has a
@@ -210,8 +212,7 @@ export class WatchView {
     this.compareParts.heatmap.hidden = !has;
     this.compareParts.empty.hidden = has;
     this.compareParts.clear.hidden = !has;
-    this.compareParts.caption.textContent = has
-      ? `Compared with ${this.compared.label}` : "Compare with: none";
+    this.compareParts.caption.textContent = has ? compareCaption(this.compared) : "Compare with: none";
     const box = this.heatmapBox;
     if (box.classList.contains("has-compare") !== has) {
       box.classList.toggle("has-compare", has);
@@ -254,9 +255,11 @@ export class WatchView {
     this.updateMetricOptions();
     const step = this.replay.step;
     const at = step === null ? "" : ` — replay, up to step ${step}`;
-    this.heatmapCaption.textContent = this.watched ? `Watched: ${this.watched.label}${at}`
+    // Compared, the runs read before (the compared run, left) → after (the watched, right).
+    const watched = this.compared ? "After (watched)" : "Watched";
+    this.heatmapCaption.textContent = this.watched ? `${watched}: ${this.watched.label}${at}`
       : "Watched run";
-    if (this.compared) this.compareParts.caption.textContent = `Compared with ${this.compared.label}`;
+    if (this.compared) this.compareParts.caption.textContent = compareCaption(this.compared);
     this.plots.draw(this.shownRuns(), this.view);
     renderSummary(this.compared, this.watched);
   }

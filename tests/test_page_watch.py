@@ -188,3 +188,52 @@ def test_replay_a_preset_run_at_a_students_pace_and_scrub_it_by_keyboard(page, c
     assert "step" not in hash_state(page)
     assert page.locator('[data-testid="replay-live"]').is_hidden()
     assert page.console.errors == []
+
+
+def test_compared_runs_line_up_by_layer_name_before_left_after_right(page, context):
+    parent = create_run(context, {**TINY, "name": "plain parent", "model": {"depth": 2, "width": 8},
+                                  "remedies": {"activation": "sigmoid"}})
+    child = restart_run(context, parent["id"], {"name": "deeper with batch norm",
+                                                "model": {"depth": 3},
+                                                "remedies": {"batch_norm": True}})
+    parent, child = wait_run(context, parent["id"]), wait_run(context, child["id"])
+    names = [layer["name"] for layer in child["layers"]]
+    parent_names = [layer["name"] for layer in parent["layers"]]
+    assert set(parent_names) < set(names) and len(names) > len(parent_names) + 2
+    page.goto(f"/#run={child['id']}&compare={parent['id']}")
+    wait_heatmap_rows(page, "heatmap", len(names))
+    wait_heatmap_rows(page, "compare-heatmap", len(names))
+    watched, compared = trace(page), trace(page, "compare-heatmap")
+    assert watched["y"] == names and compared["y"] == names  # the same rows, by name
+    for row, name in enumerate(names):
+        filled = any(v is not None for v in compared["z"][row])
+        assert filled == (name in parent_names), name  # a layer it lacks is absent
+    # Every row is labelled, batch-norm layers included, in both heatmaps.
+    for testid in ("heatmap", "compare-heatmap"):
+        ticks = page.locator(f'[data-testid="{testid}"] .ytick text').evaluate_all(
+            "ts => ts.map(t => t.textContent)")
+        assert ticks == names, (testid, ticks)
+    # Before (the parent) left, after (the restart) right, as in the table and the legend.
+    left = page.locator('[data-testid="compare-heatmap"]').bounding_box()["x"]
+    right = page.locator('[data-testid="heatmap"]').bounding_box()["x"]
+    assert left < right
+    assert page.inner_text("#compare-caption").startswith("Before (compared): plain parent")
+    assert page.inner_text("#heatmap-caption").startswith("After (watched): deeper with")
+    page.wait_for_function("document.querySelectorAll('#loss-chart .legendtext').length === 2")
+    order = page.locator("#loss-chart .legendtext").evaluate_all(
+        "ts => ts.map(t => [t.getBoundingClientRect().x, t.textContent])"
+        ".sort((a, b) => a[0] - b[0]).map(p => p[1])")
+    assert order[0].startswith("plain parent") and order[1].startswith("deeper with")
+
+    # The row chart matches by name: the parent's own row of that layer, or none.
+    shared = parent_names[1]
+    page.evaluate("row => { location.hash += `&row=${row}`; }", names.index(shared))
+    page.wait_for_function("document.getElementById('row-chart').data.length === 2")
+    lines = page.evaluate("document.getElementById('row-chart').data.map(t => t.name)")
+    assert f"{shared} (layer {names.index(shared) + 1} of {len(names)})" in lines[0]
+    assert f"{shared} (layer 2 of {len(parent_names)})" in lines[1]
+    only = next(n for n in names if n not in parent_names)
+    page.select_option("#row-select", str(names.index(only)))
+    page.wait_for_function("document.getElementById('row-chart').data.length === 1")
+    assert page.evaluate("document.getElementById('row-chart').data[0].name").startswith("deeper")
+    assert page.console.errors == []
