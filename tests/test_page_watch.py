@@ -6,6 +6,8 @@ pace a student can follow (issue 13, item 1).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.pagekit import (
@@ -236,4 +238,54 @@ def test_compared_runs_line_up_by_layer_name_before_left_after_right(page, conte
     page.select_option("#row-select", str(names.index(only)))
     page.wait_for_function("document.getElementById('row-chart').data.length === 1")
     assert page.evaluate("document.getElementById('row-chart').data[0].name").startswith("deeper")
+    assert page.console.errors == []
+
+
+def post_events(context, run_id: str, events: list) -> None:
+    answer = context.request.post(f"/api/ingest/runs/{run_id}/events",
+                                  data=json.dumps({"events": events}),
+                                  headers={"Content-Type": "application/json"})
+    assert answer.status == 200, answer.text()
+
+
+def steps_between(first: int, end: int) -> list[dict]:
+    return [{"step": i, "epoch": 0, "loss": 1.0 / (i + 1), "t": 1.0 + i,
+             "grad_norms": [0.1, 10.0 ** -i], "weight_norms": [1.0, 1.0],
+             "update_ratios": [1e-3, 1e-3]} for i in range(first, end)]
+
+
+def test_a_live_run_scrubbed_back_stays_there_and_goes_back_to_live(page, context):
+    # A script's run: its steps arrive exactly when the test posts them.
+    opened = context.request.post("/api/ingest/runs", data=json.dumps({
+        "name": "live one", "total_steps": 100,
+        "layers": [{"name": "hidden", "kind": "Dense", "params": 80},
+                   {"name": "out", "kind": "Dense", "params": 11}]}),
+        headers={"Content-Type": "application/json"})
+    assert opened.status == 201, opened.text()
+    run_id = opened.json()["id"]
+    post_events(context, run_id, [{"type": "metrics", "items": steps_between(0, 10)}])
+    page.goto(f"/#run={run_id}")
+    page.wait_for_function("document.querySelector('[data-testid=heatmap]').data"
+                           " && document.querySelector('[data-testid=heatmap]').data[0]"
+                           " && document.querySelector('[data-testid=heatmap]').data[0].z[0]"
+                           ".length === 10")
+    slider = page.locator('[data-testid="replay-step"]')
+    slider.focus()
+    page.keyboard.press("Home")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
+                           " === 4")
+    assert page.inner_text('[data-testid="replay-live"]') == "Back to live"
+    post_events(context, run_id, [{"type": "metrics", "items": steps_between(10, 20)}])
+    page.wait_for_function("document.querySelector('[data-testid=replay-step]').max === '19'")
+    assert columns(page) == 4  # the scrubbed step stays while the run goes on
+    assert slider.input_value() == "3"
+    page.click('[data-testid="replay-live"]')
+    page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
+                           " === 20")
+    post_events(context, run_id, [{"type": "metrics", "items": steps_between(20, 25)},
+                                  {"type": "finished", "status": "completed", "error": None}])
+    page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
+                           " === 25")
     assert page.console.errors == []
