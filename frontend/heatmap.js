@@ -5,6 +5,7 @@
 // rebuilds the figure. Hover shows a tooltip with the raw value from the run's own store
 // (the largest of the steps a column covers, and at which step); a click opens a row's chart.
 
+import { cellLegendText, FRACTION_TICKS, GAP_COLOUR, ZERO_COLOUR } from "./cellkey.js";
 import { colourTicks, SCALES, scientific } from "./colours.js";
 import { DisplayGrid } from "./decimate.js";
 import { isFraction, metricOf, rowName } from "./metrics.js";
@@ -12,11 +13,6 @@ import { plotlyText } from "./plotlytext.js";
 import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
 const BAND_COLOURS = { vanishing: "#6a3d9a", exploding: "#d55e00" };
-// An exact 0 has no logarithm: it is drawn in this colour, apart from a gap (no data), which
-// shows the plot's background. Neither colour is on viridis or cividis.
-export const ZERO_COLOUR = "#000000";
-export const GAP_COLOUR = "#e9ecef";
-const FRACTION_TICKS = { tickvals: [0, 0.25, 0.5, 0.75, 1], ticktext: ["0", "25 %", "50 %", "75 %", "100 %"] };
 const BAND_PX = [3, 12]; // the bars' place right of the plot area; the colour bar starts at 16
 
 /** The store columns [from, to) of one display column, and which of them is the largest. */
@@ -31,26 +27,6 @@ export function describeCell(grid, row, column) {
   }
   return { from, to, at: best, value: best < 0 ? null : data[best] };
 }
-
-/**
- * What the cells' colours mean, as [swatch, sentence] pairs (swatch: "zero", "gap" or null):
- * the legend under the heatmaps, and in the PNG export.
- * @param {string} field
- * @returns {[string | null, string][]}
- */
-export function cellLegend(field) {
-  if (isFraction(field)) {
-    return [[null, "Colour: the fraction of the layer's units that are dead, on a linear scale "
-      + "from 0 (dark) to 100 %, one scale for both heatmaps."],
-    ["gap", "Grey: no value (a layer without ReLU, or no step recorded there)."]];
-  }
-  return [[null, "Colour: log₁₀ of the value, in powers of ten, one scale for both heatmaps."],
-    ["zero", "Black: exactly 0 (a dead layer's gradient, say), which has no logarithm."],
-    ["gap", "Grey: no data (no step recorded there, or NaN or ∞; hover to tell which)."]];
-}
-
-/** The legend as one line of text. @param {string} field */
-export const cellLegendText = (field) => cellLegend(field).map(([, text]) => text).join(" ");
 
 export class Heatmap {
   /**
@@ -273,7 +249,7 @@ function hoverText(cell, store, field, layers, row) {
     lines.push(`${metric.short} = ${(100 * v).toFixed(1)} % of the layer's units`);
     return lines;
   }
-  if (Number.isNaN(v) && isFraction(field)) lines.push(`${metric.short}: not recorded for this layer`);
+  if (isFraction(field)) lines.push(`${metric.short}: not recorded for this layer`);
   else if (Number.isNaN(v)) lines.push(`${metric.short} = not finite (NaN or ∞)`);
   else if (v === -Infinity) lines.push(`${metric.short} = 0 exactly (drawn black)`);
   else lines.push(`${metric.short} = ${scientific(10 ** v, 3)}  (log₁₀ ${v.toFixed(2)})`);

@@ -5,7 +5,8 @@
 import { bands, bandsLegend } from "./bands.js";
 import { LossChart, RowChart, TimeChart } from "./charts.js";
 import { sharedRange } from "./colours.js";
-import { cellLegend, Heatmap } from "./heatmap.js";
+import { cellLegend } from "./cellkey.js";
+import { Heatmap } from "./heatmap.js";
 import { isFraction, metricOf, rowLabels, rowName } from "./metrics.js";
 import { matchRows } from "./rowmatch.js";
 import { within } from "./util.js";

@@ -133,7 +133,9 @@ export class ReplayBar {
     const text = `step ${shown} of ${last}`;
     this.slider.setAttribute("aria-valuetext", text);
     this.position.textContent = this.step === null
-      ? `every step${this.active ? " (live)" : ""}: 0–${last}` : `steps 0–${shown} of ${last}`;
+      ? `every step${this.active ? " (live)" : ""}: 0–${last}`
+      // The page holds only the newest diagnosis, not what it said at each step.
+      : `steps 0–${shown} of ${last} (the diagnosis above is the newest)`;
     this.toggle.textContent = this.clock.playing ? "Pause" : "Play";
     this.toggle.setAttribute("aria-pressed", String(this.clock.playing));
     this.live.hidden = this.step === null;
