@@ -14,6 +14,8 @@ import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
 const BAND_COLOURS = { vanishing: "#6a3d9a", exploding: "#d55e00" };
 const BAND_PX = [3, 12]; // the bars' place right of the plot area; the colour bar starts at 16
+const ROWS_IN_PLAIN_HEIGHT = 20; // layer rows the CSS height labels legibly
+const ROW_PX = 14;
 
 /** The store columns [from, to) of one display column, and which of them is the largest. */
 export function describeCell(grid, row, column) {
@@ -109,9 +111,16 @@ export class Heatmap {
     // Every row labelled (a layer list is at most a few dozen rows; time steps may be hundreds).
     if (metric.rows !== "time") Object.assign(layout.yaxis, { tickmode: "linear", tick0: 0, dtick: 1 });
     if (hasData && zoom) Object.assign(layout.xaxis, { range: zoom, autorange: false });
+    this.fitRows(metric.rows === "time" ? 0 : labels.length);
     const drawn = Plotly.react(this.element, data, layout, PLOT_CONFIG);
     this.listen();
     return drawn;
+  }
+
+  /** Room for every layer's label: past about 20 rows the plot grows (plots.js follows its size). */
+  fitRows(rows) {
+    const height = rows > ROWS_IN_PLAIN_HEIGHT ? `${Math.round(rows * ROW_PX + 110)}px` : "";
+    if (this.element.style.height !== height) this.element.style.height = height;
   }
 
   layout({ hasData, metric, zrange, bands, emptyText }) {

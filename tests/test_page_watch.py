@@ -196,7 +196,7 @@ def test_compared_runs_line_up_by_layer_name_before_left_after_right(page, conte
     parent = create_run(context, {**TINY, "name": "plain parent", "model": {"depth": 2, "width": 8},
                                   "remedies": {"activation": "sigmoid"}})
     child = restart_run(context, parent["id"], {"name": "deeper with batch norm",
-                                                "model": {"depth": 3},
+                                                "model": {"depth": 12},
                                                 "remedies": {"batch_norm": True}})
     parent, child = wait_run(context, parent["id"]), wait_run(context, child["id"])
     names = [layer["name"] for layer in child["layers"]]
@@ -215,6 +215,13 @@ def test_compared_runs_line_up_by_layer_name_before_left_after_right(page, conte
         ticks = page.locator(f'[data-testid="{testid}"] .ytick text').evaluate_all(
             "ts => ts.map(t => t.textContent)")
         assert ticks == names, (testid, ticks)
+        # 25 rows: the plot grows so that no two labels overlap.
+        gaps = page.locator(f'[data-testid="{testid}"] .ytick text').evaluate_all(
+            "ts => { const ys = ts.map(t => t.getBoundingClientRect().y).sort((a, b) => a - b);"
+            " return ys.slice(1).map((y, i) => y - ys[i]); }")
+        heights = page.locator(f'[data-testid="{testid}"] .ytick text').evaluate_all(
+            "ts => ts.map(t => t.getBoundingClientRect().height)")
+        assert len(names) > 20 and min(gaps) >= max(heights) * 0.9, (gaps, heights)
     # Before (the parent) left, after (the restart) right, as in the table and the legend.
     left = page.locator('[data-testid="compare-heatmap"]').bounding_box()["x"]
     right = page.locator('[data-testid="heatmap"]').bounding_box()["x"]
