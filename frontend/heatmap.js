@@ -111,16 +111,19 @@ export class Heatmap {
     // Every row labelled (a layer list is at most a few dozen rows; time steps may be hundreds).
     if (metric.rows !== "time") Object.assign(layout.yaxis, { tickmode: "linear", tick0: 0, dtick: 1 });
     if (hasData && zoom) Object.assign(layout.xaxis, { range: zoom, autorange: false });
-    this.fitRows(metric.rows === "time" ? 0 : labels.length);
+    const height = this.fitRows(metric.rows === "time" ? 0 : labels.length);
+    if (height) Object.assign(layout, { height });
     const drawn = Plotly.react(this.element, data, layout, PLOT_CONFIG);
     this.listen();
     return drawn;
   }
 
-  /** Room for every layer's label: past about 20 rows the plot grows (plots.js follows its size). */
+  /** Room for every layer's label: past about 20 rows the plot grows; returns its height or 0. */
   fitRows(rows) {
-    const height = rows > ROWS_IN_PLAIN_HEIGHT ? `${Math.round(rows * ROW_PX + 110)}px` : "";
-    if (this.element.style.height !== height) this.element.style.height = height;
+    const height = rows > ROWS_IN_PLAIN_HEIGHT ? Math.round(rows * ROW_PX + 110) : 0;
+    const css = height ? `${height}px` : "";
+    if (this.element.style.height !== css) this.element.style.height = css;
+    return height;
   }
 
   layout({ hasData, metric, zrange, bands, emptyText }) {

@@ -136,8 +136,8 @@ export class ReplayBar {
       ? `every step${this.active ? " (live)" : ""}: 0–${last}`
       // The page holds only the newest diagnosis, not what it said at each step.
       : `steps 0–${shown} of ${last} (the diagnosis above is the newest)`;
+    // Its name says what it does next (a toggle whose name changes takes no aria-pressed).
     this.toggle.textContent = this.clock.playing ? "Pause" : "Play";
-    this.toggle.setAttribute("aria-pressed", String(this.clock.playing));
     this.live.hidden = this.step === null;
     this.live.textContent = this.active ? "Back to live" : "Show the whole run";
   }

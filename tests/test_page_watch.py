@@ -152,7 +152,7 @@ def test_replay_a_preset_run_at_a_students_pace_and_scrub_it_by_keyboard(page, c
     page.click('[data-testid="replay"]')
     page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
                            " < 8")
-    assert page.get_attribute('[data-testid="replay-play"]', "aria-pressed") == "true"
+    assert page.inner_text('[data-testid="replay-play"]') == "Pause"
     page.wait_for_function("n => { const z = document.querySelector('[data-testid=heatmap]')"
                            ".data[0].z[0].length; return z > 8 && z < n; }", arg=last + 1)
     page.click('[data-testid="replay-play"]')  # pause
