@@ -3,7 +3,8 @@
 // steps of the newest sample.
 
 import { envelope } from "./decimate.js";
-import { metricOf } from "./metrics.js";
+import { isFraction, metricOf } from "./metrics.js";
+import { plotlyText } from "./plotlytext.js";
 import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
 const LINE_POINTS = 1600; // points per line: min and max of 800 buckets
@@ -18,11 +19,12 @@ function lineLayout({ revision, xTitle, yTitle, logY, height, empty = null, lege
     height,
     plot_bgcolor: "#ffffff",
     showlegend: true,
-    legend: { orientation: "h", x: 0, y: legendY },
-    xaxis: { title: { text: xTitle }, automargin: true, zeroline: false },
-    yaxis: { title: { text: yTitle }, automargin: true, type: logY ? "log" : "linear",
+    // Traces come watched first; the legend reads before (the compared run) → after.
+    legend: { orientation: "h", x: 0, y: legendY, traceorder: "reversed" },
+    xaxis: { title: { text: plotlyText(xTitle) }, automargin: true, zeroline: false },
+    yaxis: { title: { text: plotlyText(yTitle) }, automargin: true, type: logY ? "log" : "linear",
       exponentformat: "power", uirevision: String(logY) },
-    annotations: empty ? [{ text: empty, showarrow: false, xref: "paper", yref: "paper",
+    annotations: empty ? [{ text: plotlyText(empty), showarrow: false, xref: "paper", yref: "paper",
       x: 0.5, y: 0.5, font: { size: baseLayout().font.size + 2, color: "#555" } }] : [],
   };
   if (empty) {
@@ -48,7 +50,7 @@ export class LossChart {
       revision += `-${entry.series.revision}`;
       const line = envelope(entry.series.loss, 0, LINE_POINTS);
       data.push({
-        type: "scatter", mode: "lines", name: entry.label, x: line.x, y: line.y,
+        type: "scatter", mode: "lines", name: plotlyText(entry.label), x: line.x, y: line.y,
         line: STYLES[i], connectgaps: false,
         hovertemplate: "step %{x}<br>loss %{y:.4g}<extra>%{fullData.name}</extra>",
       });
@@ -60,29 +62,36 @@ export class LossChart {
   }
 }
 
-/** One row of a heatmap (a layer, or a time step) over the training steps, log scale. */
+/** One row of a heatmap (a layer, or a time step) over the training steps, log scale (linear
+ * for fractions). */
 export class RowChart {
   constructor(element) {
     this.element = element;
   }
 
-  /** `runs` are [{label, series}]; `row` is 0-based; `names` the row's name in each run. */
-  draw({ runs, field, row, names }) {
+  /**
+   * `runs` are [{label, series}]; `rows` the row of each run (0-based, -1 where that run has
+   * no such layer); `names` the row's name in each run.
+   */
+  draw({ runs, field, rows, names }) {
     const data = [];
-    let revision = `${field}-${row}`;
+    let revision = `${field}-${rows.join("_")}`;
     runs.forEach((entry, i) => {
       const store = entry?.series?.store(field);
-      if (!store || row >= store.rows) return;
+      const row = rows[i];
+      if (!store || row < 0 || row >= store.rows) return;
       revision += `-${entry.series.revision}`;
-      const line = envelope(store, row, LINE_POINTS, (v) => 10 ** v);
+      const line = envelope(store, row, LINE_POINTS, isFraction(field) ? (v) => v : (v) => 10 ** v);
       data.push({
-        type: "scatter", mode: "lines", name: `${entry.label}: ${names[i]}`, x: line.x, y: line.y,
+        type: "scatter", mode: "lines", name: plotlyText(`${entry.label}: ${names[i]}`),
+        x: line.x, y: line.y,
         line: STYLES[i], connectgaps: false,
         hovertemplate: `step %{x}<br>${metricOf(field).short} %{y:.3g}<extra></extra>`,
       });
     });
     Plotly.react(this.element, data, lineLayout({
-      revision, xTitle: "step", yTitle: metricOf(field).short, logY: true, height: 240,
+      revision, xTitle: "step", yTitle: metricOf(field).short, logY: !isFraction(field),
+      height: 240,
       empty: data.length ? null : "This row has no recorded values.",
     }), PLOT_CONFIG);
   }
@@ -104,7 +113,8 @@ export class TimeChart {
       const norms = entry?.series?.timeNorms;
       if (!norms?.length) return;
       data.push({
-        type: "scatter", mode: "lines", name: `${entry.label} (step ${entry.series.timeStep})`,
+        type: "scatter", mode: "lines",
+        name: plotlyText(`${entry.label} (step ${entry.series.timeStep})`),
         x: norms.map((_, t) => t + 1),
         y: norms.map((v) => (Number.isFinite(v) && v > 0 ? v : null)),
         line: STYLES[i],

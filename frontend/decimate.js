@@ -42,6 +42,7 @@ export class DisplayGrid {
     this.columns = 0;
     this.folded = 0;     // store columns folded in so far
     this.rows = [];
+    this.filled = new Uint8Array(0); // 1 where a display column holds at least one step
     this.capacity = 0;
   }
 
@@ -80,6 +81,7 @@ export class DisplayGrid {
     this.origin = Math.floor(Math.max(0, first) / this.bucket) * this.bucket;
     this.capacity = this.maxColumns + 2;
     this.rows = Array.from({ length: store.rows }, () => new Float32Array(this.capacity).fill(EMPTY));
+    this.filled = new Uint8Array(this.capacity);
     this.columns = 0;
     const start = this.range ? store.lowerBound(this.range[0]) : 0;
     this.folded = start;
@@ -96,6 +98,7 @@ export class DisplayGrid {
         k = Math.floor((store.step(c) - this.origin) / this.bucket);
       }
       if (k < 0 || k >= this.capacity) continue;
+      this.filled[k] = 1;
       for (let row = 0; row < this.rows.length; row += 1) {
         this.rows[row][k] = mergeMax(this.rows[row][k], store.data[row][c]);
       }
@@ -119,6 +122,11 @@ export class DisplayGrid {
       }
       row.fill(EMPTY, columns);
     }
+    for (let k = 0; k < columns; k += 1) {
+      const a = 2 * k - shift;
+      this.filled[k] = (a >= 0 && this.filled[a]) || this.filled[a + 1] ? 1 : 0;
+    }
+    this.filled.fill(0, columns);
     this.bucket = bucket;
     this.origin = origin;
     this.columns = columns;
@@ -127,6 +135,26 @@ export class DisplayGrid {
   /** Plotly's z: one view per row over the drawn columns (no copy). */
   get z() {
     return this.rows.map((row) => row.subarray(0, this.columns));
+  }
+
+  /**
+   * The cells that hold an exact 0 (a log store's -Infinity in a column that has steps), as
+   * Plotly z rows: 0 there, NaN (a gap) elsewhere; `count` of them. An empty column is -Infinity
+   * too, so only `filled` tells a zero from a gap.
+   */
+  zeros() {
+    let count = 0;
+    const rows = this.rows.map((row) => {
+      const out = new Float32Array(this.columns).fill(NaN);
+      for (let k = 0; k < this.columns; k += 1) {
+        if (row[k] === -Infinity && this.filled[k]) {
+          out[k] = 0;
+          count += 1;
+        }
+      }
+      return out;
+    });
+    return { rows, count };
   }
 
   /** Where column 0 is drawn: the middle of the recorded steps it can hold. */

@@ -5,13 +5,17 @@
 // rebuilds the figure. Hover shows a tooltip with the raw value from the run's own store
 // (the largest of the steps a column covers, and at which step); a click opens a row's chart.
 
+import { cellLegendText, FRACTION_TICKS, GAP_COLOUR, ZERO_COLOUR } from "./cellkey.js";
 import { colourTicks, SCALES, scientific } from "./colours.js";
 import { DisplayGrid } from "./decimate.js";
-import { metricOf, rowName } from "./metrics.js";
+import { isFraction, metricOf, rowName } from "./metrics.js";
+import { plotlyText } from "./plotlytext.js";
 import { baseLayout, PLOT_CONFIG } from "./theme.js";
 
 const BAND_COLOURS = { vanishing: "#6a3d9a", exploding: "#d55e00" };
 const BAND_PX = [3, 12]; // the bars' place right of the plot area; the colour bar starts at 16
+const ROWS_IN_PLAIN_HEIGHT = 20; // layer rows the CSS height labels legibly
+const ROW_PX = 14;
 
 /** The store columns [from, to) of one display column, and which of them is the largest. */
 export function describeCell(grid, row, column) {
@@ -59,7 +63,8 @@ export class Heatmap {
    * shared [zmin, zmax], `scale` a key of SCALES, `bands` from bands.js. Returns
    * Plotly's promise of the drawn figure.
    */
-  draw({ store, field, labels, layers, zrange, scale, bands = [], emptyText, zoom = null }) {
+  draw({ store, field, labels, layers, zrange, scale, bands = [], emptyText, zoom = null,
+    rowMap = null }) {
     const metric = metricOf(field);
     const hasData = Boolean(store && store.length && store.rows);
     const data = [];
@@ -67,13 +72,13 @@ export class Heatmap {
     if (hasData) {
       this.grid.configure(this.pixels, zoom);
       this.grid.update(store);
-      const ticks = colourTicks(zmin, zmax);
+      const ticks = isFraction(field) ? FRACTION_TICKS : colourTicks(zmin, zmax);
       data.push({
         type: "heatmap",
-        z: this.grid.z,
+        z: mapRows(this.grid.z, rowMap, this.grid.columns),
         x0: this.grid.x0,
         dx: this.grid.bucket,
-        y: labels,
+        y: labels.map(plotlyText),
         zmin,
         zmax,
         zauto: false,
@@ -81,7 +86,7 @@ export class Heatmap {
         hoverinfo: "none",
         hoverongaps: true,
         colorbar: {
-          title: { text: metric.short, side: "right" },
+          title: { text: plotlyText(metric.short), side: "right" },
           tickvals: ticks.tickvals,
           ticktext: ticks.ticktext,
           thickness: 14,
@@ -96,13 +101,29 @@ export class Heatmap {
           outlinewidth: 0,
         },
       });
+      const zeros = isFraction(field) ? null : this.grid.zeros();
+      if (zeros?.count) {
+        data.push(zeroTrace(mapRows(zeros.rows, rowMap, this.grid.columns), this.grid, labels));
+      }
     }
-    this.shown = hasData ? { store, field, layers, grid: this.grid } : null;
+    this.shown = hasData ? { store, field, layers, grid: this.grid, rowMap, labels } : null;
     const layout = this.layout({ hasData, metric, zrange, bands, emptyText });
+    // Every row labelled (a layer list is at most a few dozen rows; time steps may be hundreds).
+    if (metric.rows !== "time") Object.assign(layout.yaxis, { tickmode: "linear", tick0: 0, dtick: 1 });
     if (hasData && zoom) Object.assign(layout.xaxis, { range: zoom, autorange: false });
+    const height = this.fitRows(metric.rows === "time" ? 0 : labels.length);
+    if (height) Object.assign(layout, { height });
     const drawn = Plotly.react(this.element, data, layout, PLOT_CONFIG);
     this.listen();
     return drawn;
+  }
+
+  /** Room for every layer's label: past about 20 rows the plot grows; returns its height or 0. */
+  fitRows(rows) {
+    const height = rows > ROWS_IN_PLAIN_HEIGHT ? Math.round(rows * ROW_PX + 110) : 0;
+    const css = height ? `${height}px` : "";
+    if (this.element.style.height !== css) this.element.style.height = css;
+    return height;
   }
 
   layout({ hasData, metric, zrange, bands, emptyText }) {
@@ -113,16 +134,17 @@ export class Heatmap {
       uirevision: "keep-zoom",
       // Room above the plot for Plotly's toolbar, which would otherwise cover the colour bar.
       margin: { l: 10, r: 10, t: 34, b: 44 },
-      plot_bgcolor: "#e9ecef",
-      xaxis: { title: { text: "step" }, automargin: true, showgrid: false, zeroline: false },
+      plot_bgcolor: GAP_COLOUR,
+      xaxis: { title: { text: plotlyText("step") }, automargin: true, showgrid: false, zeroline: false },
       yaxis: {
-        title: { text: metric.rows === "time" ? "time step (earliest at the bottom)"
-          : "layer (input side at the bottom)" },
+        title: { text: plotlyText(metric.rows === "time" ? "time step (earliest at the bottom)"
+          : "layer (input side at the bottom)") },
         automargin: true, type: "category", showgrid: false,
       },
       shapes: hasData ? bandShapes(bands, zrange) : [],
       annotations: hasData ? [] : [{
-        text: emptyText || "No data yet", showarrow: false, xref: "paper", yref: "paper",
+        text: plotlyText(emptyText || "No data yet"),
+        showarrow: false, xref: "paper", yref: "paper",
         x: 0.5, y: 0.5, font: { size: baseLayout().font.size + 2, color: "#555" },
       }],
     };
@@ -155,10 +177,13 @@ export class Heatmap {
   hover(event) {
     const cell = cellOf(event);
     if (!cell || !this.shown) return;
-    const [row, column] = cell;
-    const { store, field, layers, grid } = this.shown;
+    const [shownRow, column] = cell;
+    const { store, field, layers, grid, rowMap } = this.shown;
+    const row = rowMap ? rowMap[shownRow] ?? -1 : shownRow;
     if (row >= store.rows || column >= grid.columns) return;
-    const text = hoverText(describeCell(grid, row, column), store, field, layers, row);
+    const text = row < 0 ? [String(this.shown.labels[shownRow]), "absent: this run has no layer "
+      + "of that name"]
+      : hoverText(describeCell(grid, row, column), store, field, layers, row);
     this.tooltip.replaceChildren(...text.map((line) => {
       const div = document.createElement("div");
       div.textContent = line;
@@ -180,14 +205,35 @@ export class Heatmap {
    */
   image(title = "", width = 1200, height = 600) {
     const plot = /** @type {any} */ (this.element);
-    const layout = { ...plot.layout, title: { text: title, x: 0.01, xanchor: "left" },
-      margin: { ...plot.layout.margin, t: title ? 60 : plot.layout.margin?.t } };
+    const legend = this.shown ? {
+      text: plotlyText(cellLegendText(this.shown.field)), showarrow: false, xref: "paper",
+      yref: "paper", x: 0, y: 1, xanchor: "left", yanchor: "bottom", yshift: 4,
+    } : null;
+    const layout = { ...plot.layout, title: { text: plotlyText(title), x: 0.01, xanchor: "left" },
+      margin: { ...plot.layout.margin, t: title ? 80 : plot.layout.margin?.t },
+      annotations: [...(plot.layout.annotations || []), ...(legend ? [legend] : [])] };
     return Plotly.toImage({ data: plot.data, layout }, { format: "png", width, height });
   }
 
   resize() {
     if (this.element._fullLayout) Plotly.Plots.resize(this.element);
   }
+}
+
+/** `rows` in the shown order of `rowMap` (a gap row where it is -1), or as they are. */
+function mapRows(rows, rowMap, columns) {
+  if (!rowMap) return rows;
+  const gap = new Float32Array(columns).fill(NaN);
+  return rowMap.map((row) => (row >= 0 && rows[row] ? rows[row] : gap));
+}
+
+/** The cells holding an exact 0, over the heatmap, in ZERO_COLOUR (elsewhere a gap). */
+function zeroTrace(rows, grid, labels) {
+  return {
+    type: "heatmap", name: "exactly 0", z: rows, x0: grid.x0, dx: grid.bucket,
+    y: labels.map(plotlyText), zmin: 0, zmax: 1, zauto: false, showscale: false,
+    colorscale: [[0, ZERO_COLOUR], [1, ZERO_COLOUR]], hoverinfo: "none", hoverongaps: true,
+  };
 }
 
 /** [row, column] of the cell under a Plotly hover or click event. */
@@ -211,8 +257,13 @@ function hoverText(cell, store, field, layers, row) {
     lines.push(`the largest of steps ${first}–${last}`);
   }
   const v = cell.value;
-  if (Number.isNaN(v)) lines.push(`${metric.short} = not finite (NaN or ∞)`);
-  else if (v === -Infinity) lines.push(`${metric.short} = 0`);
+  if (isFraction(field) && Number.isFinite(v)) {
+    lines.push(`${metric.short} = ${(100 * v).toFixed(1)} % of the layer's units`);
+    return lines;
+  }
+  if (isFraction(field)) lines.push(`${metric.short}: not recorded for this layer`);
+  else if (Number.isNaN(v)) lines.push(`${metric.short} = not finite (NaN or ∞)`);
+  else if (v === -Infinity) lines.push(`${metric.short} = 0 exactly (drawn black)`);
   else lines.push(`${metric.short} = ${scientific(10 ** v, 3)}  (log₁₀ ${v.toFixed(2)})`);
   return lines;
 }

@@ -31,7 +31,7 @@ async function applySuggestion(view, runs, suggestion, formReady) {
     const limit = (await formReady)?.nameLimit;
     const name = childName(live.run?.name || live.run?.config?.name, suggestion.label, limit);
     const run = await api.restartRun(live.id, { ...suggestion.overrides, name });
-    updateState({ run: run.id, compare: live.id, row: null, zoom: null });
+    updateState({ run: run.id, compare: live.id, row: null, zoom: null, step: null });
     runs.refresh();
   } catch (err) {
     showActionError(`Could not restart the run: ${err.message}`);
@@ -52,7 +52,7 @@ async function setUpForm(runs) {
   const panel = new FormPanel({
     root: $("new-run"), schema, presets,
     onStarted: (run, parentId) => {
-      updateState({ run: run.id, compare: parentId, row: null, zoom: null });
+      updateState({ run: run.id, compare: parentId, row: null, zoom: null, step: null });
       runs.refresh();
       showWatched();
     },
@@ -81,7 +81,7 @@ function setUpActions(view, runs, formReady) {
     showActionError("");
     try {
       const run = await api.restartRun(live.id, {});
-      updateState({ run: run.id, compare: null, row: null, zoom: null });
+      updateState({ run: run.id, compare: null, row: null, zoom: null, step: null });
       runs.refresh();
     } catch (err) {
       showActionError(`Could not start it again: ${err.message}`);
@@ -136,7 +136,7 @@ function boot() {
     filters: [...document.querySelectorAll('input[name="runs-filter"]')],
     textFilter: $("runs-text"),
     statusFilter: $("runs-status"),
-    onWatch: (id) => updateState({ run: id, compare: null, row: null, zoom: null }),
+    onWatch: (id) => updateState({ run: id, compare: null, row: null, zoom: null, step: null }),
     onCompare: (id) => updateState({ compare: id }),
     onFilter: (filter) => updateState({ runs: filter === "mine" ? "mine" : null }),
     onDeleted: (id) => {

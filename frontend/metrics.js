@@ -10,7 +10,11 @@ export { METRICS };
 export const FIELDS = Object.keys(METRICS);
 export const DEFAULT_FIELD = DEFAULT_METRIC;
 
-export const metricOf = (field) => METRICS[field] || { label: field, short: field, rows: "layer" };
+export const metricOf = (field) => METRICS[field]
+  || { label: field, short: field, rows: "layer", marks: null, scale: "log" };
+
+/** Whether a field's values are fractions (0 to 1), drawn on a linear scale, not as log10. */
+export const isFraction = (field) => metricOf(field).scale === "fraction";
 
 /** Row labels of a heatmap: Keras layer names (input side first), or time steps t=1…T. */
 export function rowLabels(field, layers, count) {

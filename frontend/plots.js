@@ -5,8 +5,10 @@
 import { bands, bandsLegend } from "./bands.js";
 import { LossChart, RowChart, TimeChart } from "./charts.js";
 import { sharedRange } from "./colours.js";
+import { cellLegend } from "./cellkey.js";
 import { Heatmap } from "./heatmap.js";
-import { metricOf, rowLabels, rowName } from "./metrics.js";
+import { isFraction, metricOf, rowLabels, rowName } from "./metrics.js";
+import { matchRows } from "./rowmatch.js";
 import { within } from "./util.js";
 
 function emptyText(live, field) {
@@ -39,6 +41,20 @@ function comparedRow(live) {
   return row >= 0 ? row : null;
 }
 
+/**
+ * The rows each heatmap shows: with two runs' layers, both show the layers of both, matched by
+ * name (rowmatch.js), so they line up; else each its own. Returns per run `labels` and `maps`
+ * (for each shown row, the run's own row or -1; null: the run's rows as they are).
+ */
+function shownRows(runs, stores, field) {
+  const own = runs.map((live, i) => rowLabels(field, live?.run?.layers, stores[i]?.rows || 0));
+  if (metricOf(field).rows === "time" || !stores[0] || !stores[1]) {
+    return { labels: own, maps: [null, null] };
+  }
+  const { labels, maps } = matchRows(own);
+  return { labels: [labels, labels], maps };
+}
+
 const entry = (live) => (live ? { label: live.label, series: live.series } : null);
 
 export class Plots {
@@ -56,6 +72,7 @@ export class Plots {
     this.rowChart = new RowChart(find("row-chart"));
     this.time = new TimeChart(find("time-chart"));
     this.legend = find("bands-legend");
+    this.cellLegend = find("cell-legend");
     this.timeSection = find("time-section");
     this.rowSection = find("row-section");
     this.rowSelect = /** @type {HTMLSelectElement} */ (find("row-select"));
@@ -94,43 +111,65 @@ export class Plots {
   draw(runs, view) {
     const { field, scale, row, logLoss, zoom } = view;
     const stores = runs.map((live) => live?.series.store(field) || null);
-    const zrange = sharedRange(stores.map((store) => store?.range()));
+    const zrange = isFraction(field) ? [0, 1] : sharedRange(stores.map((store) => store?.range()));
+    const rows = shownRows(runs, stores, field);
     runs.forEach((live, i) => {
       if (i === 1 && !live) return;
       const store = stores[i];
       this.heatmaps[i].draw({
         store, field, zrange, scale, zoom,
-        labels: rowLabels(field, live?.run?.layers, store?.rows || 0),
+        labels: rows.labels[i],
+        rowMap: rows.maps[i],
         layers: live?.run?.layers,
         bands: bands(field, store, comparedRow(live)),
         emptyText: emptyText(live, field),
       });
     });
     this.legend.textContent = bandsLegend(field);
+    this.drawCellLegend(field);
     this.loss.logScale = logLoss;
     this.loss.draw(runs.map(entry));
-    this.drawRow(runs, field, row, stores);
+    this.drawRow(runs, field, row, stores, rows);
     const hasTime = runs.some((live) => TimeChart.has(entry(live)));
     this.timeSection.hidden = !hasTime;
     if (hasTime) this.time.draw(runs.map(entry));
   }
 
-  drawRow(runs, field, row, stores) {
+  drawCellLegend(field) {
+    const key = cellLegend(field);
+    if (this.cellLegend.dataset.field === field) return;
+    this.cellLegend.dataset.field = field;
+    this.cellLegend.replaceChildren(...key.flatMap(([swatch, text]) => {
+      const words = document.createTextNode(`${text} `);
+      if (!swatch) return [words];
+      const box = document.createElement("span");
+      box.className = `swatch ${swatch}`;
+      box.setAttribute("aria-hidden", "true");
+      return [box, words];
+    }));
+  }
+
+  /** The opened row's chart: the same layer (by name, when comparing) of both runs. */
+  drawRow(runs, field, row, stores, rows) {
     const section = this.rowSection;
-    const count = stores[0]?.rows || 0;
+    const labels = rows.labels[0];
+    const count = labels.length;
     const select = this.rowSelect;
-    const labels = rowLabels(field, runs[0]?.run?.layers, count);
     const wanted = labels.join("\n");
     if (select.dataset.labels !== wanted) {
       select.dataset.labels = wanted;
       select.replaceChildren(...labels.map((label, i) => new Option(label, String(i))));
     }
-    section.hidden = row === null || row >= count;
+    section.hidden = row === null || row >= count || !stores[0];
     if (section.hidden) return;
     select.value = String(row);
-    const names = runs.map((live, i) => rowName(field, live?.run?.layers, row, stores[i]?.rows || 0));
-    this.rowTitle.textContent = `${names[0]}: ${metricOf(field).label} over the steps`;
-    this.rowChart.draw({ runs: runs.map(entry), field, row, names });
+    const own = runs.map((_, i) => (rows.maps[i] ? rows.maps[i][row] ?? -1 : row));
+    const names = runs.map((live, i) => (own[i] >= 0
+      ? rowName(field, live?.run?.layers, own[i], stores[i]?.rows || 0)
+      : `no ${labels[row]}`));
+    const title = own[0] >= 0 ? names[0] : `${labels[row]} (not in the watched run)`;
+    this.rowTitle.textContent = `${title}: ${metricOf(field).label} over the steps`;
+    this.rowChart.draw({ runs: runs.map(entry), field, rows: own, names });
   }
 
   resize() {

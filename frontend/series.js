@@ -3,7 +3,7 @@
 // metric, the time-step view, the loss), plus what the text panels need (the newest step, the
 // first non-finite one, the epoch figures, the pace of training).
 
-import { FIELDS } from "./metrics.js";
+import { FIELDS, isFraction } from "./metrics.js";
 import { ColumnStore, encodePlain } from "./columns.js";
 
 function isNonFinite(value) {
@@ -19,7 +19,11 @@ export class RunSeries {
 
   reset() {
     this.stores = {};
-    for (const field of FIELDS) this.stores[field] = new ColumnStore(this.limits);
+    // Norms are kept as log10; fractions (dead units) as they are, so a 0 is a value, not -∞.
+    for (const field of FIELDS) {
+      this.stores[field] = new ColumnStore(isFraction(field)
+        ? { ...this.limits, encode: encodePlain } : this.limits);
+    }
     this.loss = new ColumnStore({ ...this.limits, encode: encodePlain });
     this.count = 0;          // steps received (kept or merged)
     this.first = null;       // the first Step received, and the newest

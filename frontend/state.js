@@ -1,15 +1,16 @@
 // @ts-check
 // The view's state lives in the URL hash, so a reload, a bookmark or a link sent to a
 // classmate restores exactly what was on screen: the watched and compared runs, the heatmap's
-// metric and colours, the opened row chart, the loss axis, the runs-list filter, and the form
-// (its base, a preset or a run, and the fields changed from it, as `f.<path>=<value>`).
+// metric and colours, the opened row chart, the loss axis, the replayed step, the runs-list
+// filter, and the form (its base, a preset or a run, and the fields changed from it, as
+// `f.<path>=<value>`).
 // TensorFlow Playground keeps its state the same way (src/state.ts: one typed table of keys).
 // The hash is the one source of truth: the page changes it and reacts to hashchange.
 
 // Each key the hash may hold, with its type; anything else in the hash is dropped.
 const VIEW_KEYS = {
   run: "text", compare: "text", metric: "text", scale: "text", row: "int", log: "bool",
-  runs: "text", zoom: "range", preset: "text", from: "text",
+  runs: "text", zoom: "range", step: "int", preset: "text", from: "text",
 };
 const FORM_PREFIX = "f.";
 

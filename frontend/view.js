@@ -10,7 +10,10 @@ import { StatusPanel } from "./panel.js";
 import { Plots } from "./plots.js";
 import { updateState } from "./state.js";
 import { renderSummary } from "./summary.js";
-import { DrawScheduler, within } from "./util.js";
+import { renderLayers } from "./layers.js";
+import { seriesUpTo } from "./replay.js";
+import { ReplayBar } from "./replaybar.js";
+import { DrawScheduler, isActive, within } from "./util.js";
 import { WatchedRun } from "./watched.js";
 import { renderDiagnosis } from "./why.js";
 
@@ -21,6 +24,8 @@ function fillSelect(select, entries) {
   select.replaceChildren(...entries.map(([v, label]) => new Option(label, v)));
   if (entries.some(([v]) => v === value)) select.value = value;
 }
+
+const compareCaption = (live) => `Before (compared): ${live.label}`;
 
 export class WatchView {
   /**
@@ -49,6 +54,8 @@ export class WatchView {
       caption: find("compare-caption"),
     };
     this.heatmapCaption = find("heatmap-caption");
+    this.layerParts = { box: find("layers-info"), list: find("layers-list"),
+      why: find("layers-why"), count: find("layers-count") };
     this.heatmapBox = /** @type {HTMLElement} */ (root.querySelector(".heatmaps"));
     this.status = new StatusPanel(root);
     this.onParentKnown = onParentKnown;
@@ -65,6 +72,11 @@ export class WatchView {
       root,
       onRow: (row) => updateState({ row }),
       onZoom: (zoom) => updateState({ zoom }),
+    });
+    this.replay = new ReplayBar({
+      root,
+      onStep: () => this.requestPlots(),
+      onSettle: (step) => updateState({ step }),
     });
     this.bind();
     this.showCompare();
@@ -99,7 +111,10 @@ export class WatchView {
       this.watched?.close();
       this.parentOffered = false;
       this.watched = runId ? new WatchedRun(runId, (part) => this.watchedChanged(part)) : null;
+      this.replay.reset();
+      this.syncReplay();
     }
+    this.replay.follow(state.step);
     const compare = state.compare && state.compare !== runId ? state.compare : null;
     if ((this.compared?.id ?? null) !== compare) {
       this.compared?.close();
@@ -121,7 +136,14 @@ export class WatchView {
     }
   }
 
+  /** Tell the replay how far the watched run has got, and whether it goes on. */
+  syncReplay() {
+    const live = this.watched;
+    this.replay.sync(live?.series.last?.step ?? null, isActive(live?.run?.status));
+  }
+
   watchedChanged(part) {
+    if (part === "data" || part === "run") this.syncReplay();
     if (part === "diagnosis") this.renderDiagnosis();
     if (part === "data") {
       this.scheduler.request("status", () => this.renderWatchedStatus());
@@ -151,6 +173,7 @@ export class WatchView {
 
   renderWatchedStatus() {
     this.status.render(this.watched);
+    renderLayers(this.layerParts, this.watched?.run);
     this.renderDownloads();
     const live = this.watched;
     if (!live?.run) return;
@@ -189,8 +212,7 @@ export class WatchView {
     this.compareParts.heatmap.hidden = !has;
     this.compareParts.empty.hidden = has;
     this.compareParts.clear.hidden = !has;
-    this.compareParts.caption.textContent = has
-      ? `Compared with ${this.compared.label}` : "Compare with: none";
+    this.compareParts.caption.textContent = has ? compareCaption(this.compared) : "Compare with: none";
     const box = this.heatmapBox;
     if (box.classList.contains("has-compare") !== has) {
       box.classList.toggle("has-compare", has);
@@ -200,6 +222,7 @@ export class WatchView {
 
   renderAll() {
     this.status.render(this.watched);
+    renderLayers(this.layerParts, this.watched?.run);
     this.renderDownloads();
     renderDiagnosis(this.watched, this.onApply);
     this.requestPlots();
@@ -219,12 +242,25 @@ export class WatchView {
     metric.value = this.view.field;
   }
 
+  /** The runs as the plots show them: cut at the replayed step, if one is chosen. */
+  shownRuns() {
+    const step = this.replay.step;
+    return [this.watched, this.compared].map((live) => (live && step !== null ? {
+      label: live.label, run: live.run, diagnosis: live.diagnosis, gone: live.gone,
+      series: seriesUpTo(live.series, step),
+    } : live));
+  }
+
   drawPlots() {
     this.updateMetricOptions();
-    this.heatmapCaption.textContent = this.watched ? `Watched: ${this.watched.label}`
+    const step = this.replay.step;
+    const at = step === null ? "" : ` — replay, up to step ${step}`;
+    // Compared, the runs read before (the compared run, left) → after (the watched, right).
+    const watched = this.compared ? "After (watched)" : "Watched";
+    this.heatmapCaption.textContent = this.watched ? `${watched}: ${this.watched.label}${at}`
       : "Watched run";
-    if (this.compared) this.compareParts.caption.textContent = `Compared with ${this.compared.label}`;
-    this.plots.draw([this.watched, this.compared], this.view);
+    if (this.compared) this.compareParts.caption.textContent = compareCaption(this.compared);
+    this.plots.draw(this.shownRuns(), this.view);
     renderSummary(this.compared, this.watched);
   }
 }

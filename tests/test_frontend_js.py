@@ -21,8 +21,8 @@ FRONTEND = ROOT / "frontend"
 TESTS = FRONTEND / "tests"
 NODE_AT_LEAST = (18, 19)  # module.register and mock timers
 # Modules that draw or wire the page: the browser tests (tests/test_page*.py) cover them.
-DRAWN_IN_THE_BROWSER = {"charts", "form", "heatmap", "join", "main", "plots", "refs", "runs",
-                        "summary", "teacher", "theme", "view", "why"}
+DRAWN_IN_THE_BROWSER = {"charts", "form", "heatmap", "join", "main", "plots", "refs",
+                        "replaybar", "runs", "summary", "teacher", "theme", "view", "why"}
 
 
 def node_binary() -> str:

@@ -236,7 +236,8 @@ def test_vanishing_is_diagnosed_explained_and_fixed_side_by_side(page, context):
     assert "vanishing" in compared["shapes"]
     boxes = [page.locator(f'[data-testid="{t}"]').bounding_box()
              for t in ("heatmap", "compare-heatmap")]
-    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 5 and boxes[0]["x"] < boxes[1]["x"]
+    # Before (the parent, compared) left, after (the restart, watched) right, as in the table.
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 5 and boxes[1]["x"] < boxes[0]["x"]
     # Both loss curves overlaid, and the before → after summary.
     page.wait_for_function("document.getElementById('loss-chart').data.length === 2")
     page.wait_for_function(

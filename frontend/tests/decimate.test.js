@@ -61,3 +61,33 @@ test("the line envelope keeps the extremes of each bucket, in step order", () =>
   // A row of gaps is a line of nulls, not dropped points.
   assert.ok(envelope(store, 2, 40).y.every((v) => v === null));
 });
+
+test("an exact 0 is told apart from a column without steps, also after the buckets widen", () => {
+  const store = new ColumnStore();
+  // Steps 0-9 and 30-39 recorded (10-29 missing): row 0 is 0 from step 5, row 1 never is.
+  for (let s = 0; s < 40; s += 1) {
+    if (s < 10 || s >= 30) store.push(s, [s >= 5 ? 0 : 1, 1]);
+  }
+  const grid = new DisplayGrid(100).update(store);
+  const { rows, count } = grid.zeros();
+  const zeroAt = (row) => Array.from(row).flatMap((v, k) => (v === 0 ? [k] : []));
+  assert.deepEqual(zeroAt(rows[0]), [5, 6, 7, 8, 9, ...Array.from({ length: 10 }, (_, i) => 30 + i)]);
+  assert.deepEqual(zeroAt(rows[1]), []);
+  assert.equal(count, 15);
+  // Steps 10-29 are gaps in both rows: -Infinity in z, but not zeros.
+  assert.equal(grid.z[0][20], -Infinity);
+  assert.ok(Number.isNaN(rows[0][20]));
+
+  // Fed step by step, the grid widens its buckets (4 steps each at the end); 0s stay 0s.
+  const later = new ColumnStore();
+  const grid4 = new DisplayGrid(50);
+  for (let s = 0; s < 200; s += 1) {
+    if (s >= 10 && s < 30) continue;
+    later.push(s, [s < 10 ? 1 : 0]);
+    grid4.update(later);
+  }
+  assert.equal(grid4.bucket, 4);
+  const kinds = Array.from(grid4.zeros().rows[0], (v, k) => (v === 0 ? "0"
+    : grid4.filled[k] ? "v" : "-")).join("");
+  assert.equal(kinds, `vvv----${"0".repeat(43)}`);
+});

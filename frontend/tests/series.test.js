@@ -50,3 +50,14 @@ test("epochs are replaced by index; the time view keeps the newest sample", () =
   assert.equal(series.store("time_grad_norms").length, 2);
   assert.equal(series.pace, null); // no clock
 });
+
+test("dead-unit fractions are kept as they are, so a 0 is a value and not a gap", () => {
+  const series = new RunSeries();
+  series.append([{ step: 0, loss: 1, t: 0, grad_norms: [0, 1], dead_fractions: [0, 0.5] },
+    { step: 1, loss: 1, t: 1, grad_norms: [0, 1], dead_fractions: [1, null] }]);
+  const dead = series.store("dead_fractions");
+  assert.deepEqual([dead.value(0, 0), dead.value(1, 0), dead.value(0, 1)], [0, 0.5, 1]);
+  assert.ok(Number.isNaN(dead.value(1, 1)));
+  assert.deepEqual(dead.range(), [0, 1]);
+  assert.equal(series.store("grad_norms").value(0, 0), -Infinity); // log10 of an exact 0
+});

@@ -4,11 +4,11 @@ import { test } from "node:test";
 import { formatHash, parseHash } from "../state.js";
 
 const EMPTY = { run: null, compare: null, metric: null, scale: null, row: null, log: null,
-  runs: null, zoom: null, preset: null, from: null, form: {} };
+  runs: null, zoom: null, step: null, preset: null, from: null, form: {} };
 
 test("the hash round-trips the view and the form's changed fields", () => {
   const state = { run: "a1", compare: "b2", metric: "weight_norms", row: 3, log: true,
-    zoom: [10, 200], form: { "model.depth": "4" } };
+    zoom: [10, 200], step: 0, form: { "model.depth": "4" } };
   assert.deepEqual(parseHash(formatHash(state)), { ...EMPTY, ...state });
 });
 

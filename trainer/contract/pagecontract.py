@@ -24,21 +24,24 @@ from trainer.contract import protocol, thresholds
 # `label` in the menu and titles, `short` on axes and tooltips, `rows` what a heatmap row is,
 # `marks` which of the diagnosis's thresholds its colour bar marks: "signal" (the depth ratio's,
 # around the compared layer), "time", "weights" (none: the legend points to the signal view,
-# which the diagnosis reads), None (none apply).
+# which the diagnosis reads), None (none apply); `scale` how its colours run: "log" (log10 of a
+# norm, an exact 0 drawn apart from a gap) or "fraction" (linear from 0 to 1).
 METRICS: dict[str, dict[str, str | None]] = {
     "grad_norms": {"label": "gradient norm ‖∂L/∂W‖", "short": "‖∂L/∂W‖",
-                   "rows": "layer", "marks": "weights"},
+                   "rows": "layer", "marks": "weights", "scale": "log"},
     "clipped_grad_norms": {"label": "gradient norm after clipping", "short": "clipped ‖∂L/∂W‖",
-                           "rows": "layer", "marks": "weights"},
-    "weight_norms": {"label": "weight norm ‖W‖", "short": "‖W‖", "rows": "layer", "marks": None},
+                           "rows": "layer", "marks": "weights", "scale": "log"},
+    "weight_norms": {"label": "weight norm ‖W‖", "short": "‖W‖", "rows": "layer", "marks": None,
+                     "scale": "log"},
     "update_ratios": {"label": "update ratio ‖ΔW‖ / ‖W‖", "short": "‖ΔW‖/‖W‖",
-                      "rows": "layer", "marks": None},
+                      "rows": "layer", "marks": None, "scale": "log"},
     "output_grad_norms": {"label": "backpropagated signal ‖∂L/∂s‖ (what the diagnosis reads)",
-                          "short": "‖∂L/∂s‖", "rows": "layer", "marks": "signal"},
+                          "short": "‖∂L/∂s‖", "rows": "layer", "marks": "signal", "scale": "log"},
     "dead_fractions": {"label": "dead units: the fraction of a ReLU layer's units that output "
-                       "0 for the whole batch", "short": "dead", "rows": "layer", "marks": None},
+                       "0 for the whole batch", "short": "dead", "rows": "layer", "marks": None,
+                       "scale": "fraction"},
     "time_grad_norms": {"label": "gradient across time ‖∂L/∂xₜ‖ (RNN)", "short": "‖∂L/∂xₜ‖",
-                        "rows": "time", "marks": "time"},
+                        "rows": "time", "marks": "time", "scale": "log"},
 }
 
 
