@@ -2,6 +2,7 @@
 
 import gc
 import math
+import threading
 
 import keras
 import numpy as np
@@ -171,6 +172,48 @@ def test_the_chunked_loop_trains_exactly_as_keras_fit_with_one_traced_step_per_c
     epochs = [e for e in epochs if e["type"] == "epoch"]
     for name in ("loss", "accuracy"):  # the epoch's running means, as Keras reports them
         np.testing.assert_allclose([e[name] for e in epochs], history.history[name], rtol=1e-5)
+
+
+def test_steps_flow_eagerly_while_the_chunk_function_traces_and_the_switch_changes_no_figure():
+    # Issue 16: a run whose chunk function is not traced yet keeps stepping eagerly while it
+    # traces in the background. Here the trace is held back for EAGER steps; every figure and
+    # the final weights must be bit for bit those of a run whose function was traced before.
+    cfg = RunConfig.model_validate({"dataset": {"n_samples": 400, "n_features": 8},
+                                    "model": {"depth": 4, "width": 16},
+                                    "remedies": {"batch_norm": True},
+                                    "training": {"epochs": 2, "batch_size": 16}})
+    data = make_dataset(cfg)
+    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(16)
+    per_epoch = steps_per_epoch(cfg)
+    eager = 12
+
+    def train(held: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        model = build_model(cfg)
+        if not held:  # traced before training: every step after step 0 runs in chunks
+            model.make_chunk_function()(iter(batches), tf.constant(0, tf.int32))
+            model.mark_chunk_traced()
+        rows: list[np.ndarray] = []
+        hold = threading.Event()
+        recorder = StepRecorder(cfg, model.probe_layout, lambda event: None, lambda: None,
+                                1e18, 1e18)
+
+        def record(chunk, times):
+            rows.append(chunk)
+            if len(rows) > eager:
+                hold.set()
+
+        recorder.record = record
+        loop.fit(model, batches, 2, per_epoch, recorder, on_trace=lambda: hold)
+        assert model.chunk_traced()
+        return rows, [w.numpy() for w in model.trainable_weights]
+
+    held_rows, held_weights = train(True)
+    rows, weights = train(False)
+    assert [len(r) for r in held_rows[:eager + 1]] == [1] * (eager + 1)  # eager, one by one
+    assert max(len(r) for r in held_rows) > 1  # then chunks
+    assert len(rows) < len(held_rows)
+    assert np.array_equal(np.concatenate(held_rows), np.concatenate(rows), equal_nan=True)
+    assert all(np.array_equal(a, b) for a, b in zip(held_weights, weights))
 
 
 def test_a_chunk_stops_at_the_end_of_the_data_and_after_a_non_finite_step():

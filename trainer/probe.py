@@ -89,6 +89,7 @@ class _Spec:
         self.tapped = tapped
         self.relu = relu or []  # probed layers whose ReLU output is tapped too (dead units)
         self.chunk: Any = None  # the traced loop of train steps, once built
+        self.traced = False  # whether `chunk` has been traced (a warm model from the cache)
         self.run: Any = None  # what trainer.models.prepare needs to start another run
 
 
@@ -192,6 +193,13 @@ class ProbedModel(keras.Model):
     def probe_layout(self) -> ProbeLayout:
         """How to read the probe vector of this model's steps."""
         return self._gradwatch.layout
+
+    def chunk_traced(self) -> bool:
+        """Whether the chunk function is traced already (calling it will not trace)."""
+        return self._gradwatch.traced
+
+    def mark_chunk_traced(self) -> None:
+        self._gradwatch.traced = True
 
     def make_chunk_function(self) -> Callable[[Any, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
         """A traced loop of train steps: `chunk(iterator, n)` runs up to n of them.
