@@ -26,6 +26,7 @@ SUITES = {
     "worker_memory": "benchmarks.worker_memory",     # a worker's memory across runs
     "callback_overhead": "benchmarks.callback_overhead",  # issue 14: a user's fit, watched
     "preset_runs": "benchmarks.preset_runs",         # issue 16: a class's runs, cache off/on
+    "long_runs": "benchmarks.long_runs",             # issue 18: long and deep runs
 }
 
 

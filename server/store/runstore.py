@@ -12,7 +12,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -235,6 +235,19 @@ class RunStore:
         history = empty_history()
         append_steps(history, decode_records(self._query(sql.STEPS, (run_id,))))
         return history
+
+    def history_pages(self, run_id: str, fields: tuple[str, ...],
+                      page: int = 2000) -> Iterator[dict[str, list[Any]]]:
+        """A run's recorded steps as Histories of up to `page` steps each, in step order, with
+        `fields` only: a whole run read without holding it in memory (the downloads)."""
+        after = -1
+        while True:
+            rows = self._query(sql.STEPS_PAGE, (run_id, after, page))
+            if not rows:
+                return
+            items = decode_records([r[1:] for r in rows])
+            yield {f: [item.get(f) for item in items] for f in fields}
+            after = rows[-1][0]
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         """A run's epoch events, in order."""

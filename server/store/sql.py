@@ -48,6 +48,7 @@ ENDED_BEYOND = (f"SELECT id FROM runs WHERE NOT {IS_ACTIVE} "
 ENDED_BEFORE = f"SELECT id FROM runs WHERE NOT {IS_ACTIVE} AND {ENDED_AT} < ?"
 STREAM_POSITION = "SELECT entry_id FROM stream_positions WHERE run_id = ?"
 STEPS = "SELECT data FROM steps WHERE run_id = ? ORDER BY step"
+STEPS_PAGE = "SELECT step, data FROM steps WHERE run_id = ? AND step > ? ORDER BY step LIMIT ?"
 EPOCHS = "SELECT data FROM epochs WHERE run_id = ? ORDER BY epoch"
 
 # -- immediate writes ----------------------------------------------------------------------------
