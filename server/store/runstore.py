@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import server.store.sql as sql
+from server.store import chunks
 from server.store.rows import RUN_COLUMNS, decode_records, decode_run
-from trainer.contract.protocol import append_steps, dumps, empty_history
+from trainer.contract.protocol import dumps, empty_history
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class RunStore:
         self._local = threading.local()
         self._writer: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
+        self._reclaim = False  # space was freed: give it back at the next flush
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -59,8 +61,8 @@ class RunStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = self._connect()
-            self._writer.execute("PRAGMA journal_mode=WAL")
-            self._writer.executescript(sql.SCHEMA)
+            if moved := sql.prepare(self._writer):
+                log.info("run store: moved the steps of %d runs into packed chunks", moved)
         except sqlite3.Error as exc:
             raise _describe(exc) from exc
         self._thread = threading.Thread(target=self._flush_loop, name="runstore-writer",
@@ -74,6 +76,8 @@ class RunStore:
         if self._thread:
             self._thread.join(timeout=5)
         self.flush()
+        while self._reclaim and self._writer is not None:
+            self.flush()  # the rest of the space to give back
         with self._lock:
             if self._writer:
                 self._writer.close()
@@ -123,7 +127,11 @@ class RunStore:
     def delete_run(self, run_id: str) -> bool:
         """Remove a run with its steps and epochs; False if there was none."""
         self.flush()  # so no buffered step of this run lands after the delete
-        return self._writing(lambda conn: sql.delete_run(conn, run_id)) > 0
+        deleted = self._writing(lambda conn: sql.delete_run(conn, run_id)) > 0
+        if deleted:
+            self._reclaim = True
+            self._wake.set()  # the writer thread gives the space back, off the caller's thread
+        return deleted
 
     def fail_interrupted(self, error: str) -> int:
         """Mark runs a previous process left queued or running as failed; returns how many."""
@@ -133,7 +141,7 @@ class RunStore:
 
     def append_steps(self, run_id: str, items: list[dict[str, Any]]) -> None:
         """Buffer Step records of a run for the next flush."""
-        self._buffer("steps", [(run_id, it["step"], dumps(it)) for it in items])
+        self._buffer("steps", [(run_id, it) for it in items])
 
     def drop_steps(self, run_id: str, steps: list[int]) -> None:
         """Buffer the removal of thinned steps (applied after the steps buffered before it)."""
@@ -179,8 +187,12 @@ class RunStore:
             fields, self._fields = self._fields, {}
             if pending or fields:
                 with sql.transaction(conn):
-                    sql.write_batch(conn, pending, fields)
+                    self._reclaim = sql.write_batch(conn, pending, fields) or self._reclaim
                 self.last_error = None
+            if self._reclaim:
+                self._reclaim = sql.give_back_space(conn, self.busy_timeout_ms)
+                if self._reclaim:
+                    self._wake.set()  # more to give back: again right away
 
         if self._writer is not None:
             self._writing(write)
@@ -233,7 +245,9 @@ class RunStore:
     def history(self, run_id: str) -> dict[str, list[Any]]:
         """A run's recorded steps as a History (CONTRACT §5)."""
         history = empty_history()
-        append_steps(history, decode_records(self._query(sql.STEPS, (run_id,))))
+        for (blob,) in self._query(sql.CHUNKS, (run_id,)):
+            for field, values in chunks.decode(blob, tuple(history)).items():
+                history[field] += values
         return history
 
     def history_pages(self, run_id: str, fields: tuple[str, ...],
@@ -241,12 +255,13 @@ class RunStore:
         """A run's recorded steps as Histories of up to `page` steps each, in step order, with
         `fields` only: a whole run read without holding it in memory (the downloads)."""
         after = -1
-        while True:
-            rows = self._query(sql.STEPS_PAGE, (run_id, after, page))
-            if not rows:
-                return
-            items = decode_records([r[1:] for r in rows])
-            yield {f: [item.get(f) for item in items] for f in fields}
+        while rows := self._query(sql.CHUNKS_PAGE, (run_id, after,
+                                                    max(1, page // chunks.CHUNK_STEPS))):
+            page_history: dict[str, list[Any]] = {f: [] for f in fields}
+            for _, blob in rows:
+                for field, values in chunks.decode(blob, fields).items():
+                    page_history[field] += values
+            yield page_history
             after = rows[-1][0]
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
