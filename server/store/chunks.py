@@ -138,3 +138,35 @@ def apply(stored: list[Item], ops: list[tuple[str, Any]]) -> list[Item]:
         else:
             by_step.pop(value, None)
     return [by_step[s] for s in sorted(by_step)]
+
+
+def _unpack_array(column: dict[str, Any] | None, count: int) -> np.ndarray:
+    if column is None:
+        return np.full((count, 0), np.nan)
+    values = _unfloats(column)
+    if isinstance(column["n"], int):
+        return values.reshape(count, column["n"])
+    lengths = np.maximum(np.frombuffer(column["n"], dtype=np.int32), 0)
+    out = np.full((count, int(lengths.max(initial=0))), np.nan)
+    rows = np.repeat(np.arange(count), lengths)
+    cols = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    out[rows, cols] = values
+    return out
+
+
+def arrays(blob: bytes, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """A chunk's steps as numpy columns: `step` (int64), `loss`/`t` (float), a list field as
+    a (steps × widest row) float matrix; NaN wherever a number is missing or not finite."""
+    chunk = _decoder.decode(blob)
+    count = len(chunk["step"]) // 8
+    out: dict[str, np.ndarray] = {}
+    for field in fields:
+        if field in ("step", "epoch"):
+            out[field] = np.frombuffer(chunk[field], dtype=np.int64)
+        elif field in FLOAT_FIELDS:
+            values = _unfloats(chunk[field])
+            out[field] = np.where(np.isfinite(values), values, np.nan)
+        else:
+            values = _unpack_array(chunk.get(field), count)
+            out[field] = np.where(np.isfinite(values), values, np.nan)
+    return out

@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
+import server.store.chunks as chunks
 import server.store.sql as sql
-from server.store import chunks
 from server.store.rows import RUN_COLUMNS, decode_records, decode_run
 from trainer.contract.protocol import dumps, empty_history
 
@@ -263,6 +265,33 @@ class RunStore:
                     page_history[field] += values
             yield page_history
             after = rows[-1][0]
+
+    def history_range(self, run_id: str, first: int, last: int) -> dict[str, list[Any]]:
+        """A run's recorded steps from `first` to `last` (both included) as a History."""
+        history = empty_history()
+        for (blob,) in self._query(sql.CHUNKS_IN_RANGE, (run_id, last, first)):
+            part = chunks.decode(blob, tuple(history))
+            keep = [i for i, s in enumerate(part["step"]) if first <= s <= last]
+            for field, values in part.items():
+                history[field] += [values[i] for i in keep]
+        return history
+
+    def arrays(self, run_id: str, fields: tuple[str, ...], first: int = 0,
+               last: int = 2**62) -> dict[str, np.ndarray]:
+        """A run's recorded steps from `first` to `last` as numpy columns (chunks.arrays)."""
+        parts = [chunks.arrays(blob, ("step", *fields))
+                 for (blob,) in self._query(sql.CHUNKS_IN_RANGE, (run_id, last, first))]
+        out = {"step": np.concatenate([p["step"] for p in parts] or [np.zeros(0, np.int64)])}
+        keep = (out["step"] >= first) & (out["step"] <= last)
+        out["step"] = out["step"][keep]
+        for field in fields:
+            width = max((p[field].shape[1] for p in parts if p[field].ndim == 2), default=0)
+            pieces = [p[field] if p[field].ndim == 1 or p[field].shape[1] == width else
+                      np.pad(p[field], ((0, 0), (0, width - p[field].shape[1])),
+                             constant_values=np.nan) for p in parts]
+            empty = np.zeros(0) if field in chunks.FLOAT_FIELDS else np.zeros((0, width))
+            out[field] = np.concatenate(pieces or [empty])[keep]
+        return out
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         """A run's epoch events, in order."""

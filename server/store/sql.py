@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from server.store import chunks
+import server.store.chunks as chunks
 from server.store.rows import ACTIVE, RUN_COLUMNS, encode_column
 from trainer.contract.protocol import loads
 
@@ -53,6 +53,8 @@ STREAM_POSITION = "SELECT entry_id FROM stream_positions WHERE run_id = ?"
 CHUNKS = "SELECT data FROM step_chunks WHERE run_id = ? ORDER BY first_step"
 CHUNKS_PAGE = ("SELECT first_step, data FROM step_chunks WHERE run_id = ? AND first_step > ? "
                "ORDER BY first_step LIMIT ?")
+CHUNKS_IN_RANGE = ("SELECT data FROM step_chunks WHERE run_id = ? AND first_step <= ? "
+                   "AND last_step >= ? ORDER BY first_step")
 _CHUNK_KEY = "first_step, last_step, count, data"
 CHUNKS_OVERLAPPING = (f"SELECT {_CHUNK_KEY} FROM step_chunks WHERE run_id = ? "
                       "AND first_step <= ? AND last_step >= ?")
