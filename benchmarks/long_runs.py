@@ -14,7 +14,7 @@ on loopback with no workers. Per size:
 - `thin_given_back`, `delete_given_back`: the share of the run's disk given back when its
   history is thinned to the default cap (20,000 steps) and when it is deleted.
 
-`run(smoke=True)` does the same at one small size, for the test suite.
+`SMOKE` is the same at one small size, for the test suite.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from server.thinning import Thinner
 from tests.helpers import client, cookie_header, server_process, ws_url
 
 SIZES = ((1000, 11), (10000, 11), (50000, 11), (10000, 64))
-SMOKE_SIZES = ((2000, 11),)
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"SIZES": ((2000, 11),)}
 TOKEN = "bench-admin-token"
 THIN_CAP = 20000
 
@@ -91,7 +92,7 @@ def _health_during_exports(url: str, run_id: str, exports: int = 4) -> float:
     for t in threads:
         t.start()
     latencies = []
-    with client(url, timeout=120) as http:
+    with httpx.Client(base_url=url, timeout=120, trust_env=False) as http:
         while any(t.is_alive() for t in threads) or len(latencies) < 20:
             start = time.perf_counter()
             with contextlib.suppress(httpx.HTTPError):  # counted at the time it took to fail
@@ -176,7 +177,7 @@ def _measure(n_steps: int, n_layers: int) -> dict[str, Any]:
                 "thin_given_back": _thinned_share(n_steps, n_layers)}
 
 
-def run(smoke: bool = False) -> Iterator[dict[str, Any]]:
+def run() -> Iterator[dict[str, Any]]:
     """The long-run figures, one object per size (printed as each is measured)."""
-    for n, layers in SMOKE_SIZES if smoke else SIZES:
+    for n, layers in SIZES:
         yield _measure(n, layers)

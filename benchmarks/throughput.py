@@ -25,6 +25,8 @@ CONFIGS = {
                                       "dataset": {"n_samples": 4000},
                                       "training": {"epochs": 8, "batch_size": 128}},
 }
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"REPEATS": 1, "CONFIGS": {"seed model": {"training": {"epochs": 1}}}}
 
 
 def _makespan(server: LiveServer, config: dict[str, Any]) -> float:

@@ -81,7 +81,8 @@ def test_buckets_keep_every_layers_max_and_min_of_a_real_run_with_a_spike(tmp_pa
         full = http.get(f"/api/runs/{rid}/metrics").json()
         grads = np.array(full["grad_norms"], dtype=float)
         assert (grads.max(0) / np.median(grads, 0)).max() > 20  # the run does spike
-        frame = asyncio.run(_snapshot(url, rid, http, "?buckets=40&metrics=grad_norms,weight_norms"))
+        query = "?buckets=40&metrics=grad_norms,weight_norms"
+        frame = asyncio.run(_snapshot(url, rid, http, query))
         n = len(full["step"])
         assert frame["history"]["step"] == full["step"][-40:]  # the recent steps exact
         summary = frame["summary"]
