@@ -5,8 +5,9 @@ Chromium, served by the real server (so a module it generates is served as the p
 it; a file server of the benchmark's own once missed one and the suite broke unseen);
 synthetic Step records go straight into a RunSeries, as the websocket's metrics frames
 would. One update is what the page does per (coalesced) frame: append a frame of new steps,
-then redraw the heatmap from the decimated grid with Plotly.react. The baseline is what a page without decimation would do per
-frame: Plotly.newPlot of the same heatmap at full resolution (64 × 20,000 cells).
+then redraw the heatmap from the decimated grid with Plotly.react. The baseline is what a
+page without decimation would do per frame: Plotly.newPlot of the same heatmap at full
+resolution (64 × 20,000 cells).
 """
 
 from __future__ import annotations
