@@ -129,3 +129,15 @@ def test_bad_detail_requests_get_a_clear_4xx(tmp_path: Path) -> None:
 
         for query in ("?buckets=0", "?buckets=-5", "?buckets=abc", "?metrics=nope"):
             assert asyncio.run(refused(query)) == 4422, query
+
+
+def test_deleting_a_run_forgets_its_kept_bounded_snapshots() -> None:
+    from server.snapshots import SnapshotCache
+
+    cache = SnapshotCache(1000)
+    for key in ("r", "r?buckets=625&metrics=loss", "r2?buckets=625&metrics=loss", "rr"):
+        cache.put(key, "x" * 10)
+    cache.drop("r")
+    assert [k for k in ("r", "r?buckets=625&metrics=loss", "r2?buckets=625&metrics=loss", "rr")
+            if cache.get(k, count=False) is not None] == ["r2?buckets=625&metrics=loss", "rr"]
+    assert cache.stats()["bytes"] == 20
