@@ -53,8 +53,11 @@ def _pack_lists(rows: list[Any]) -> dict[str, Any] | None:
     lengths = [-1 if r is None else len(r) for r in rows]
     if all(n == -1 for n in lengths):
         return None
-    flat = np.fromiter((_as_float(v) for r in rows if r for v in r), dtype=np.float64)
     width = lengths[0]
+    if width > 0 and all(n == width for n in lengths):
+        # The usual case, every step with the same layers: one conversion in C (None → NaN).
+        return {"n": width, **_floats(np.array(rows, dtype=np.float64).ravel())}
+    flat = np.fromiter((_as_float(v) for r in rows if r for v in r), dtype=np.float64)
     same = width >= 0 and all(n == width for n in lengths)
     return {"n": width if same else np.asarray(lengths, dtype=np.int32).tobytes(),
             **_floats(flat)}
@@ -66,7 +69,7 @@ def encode(items: list[Item]) -> bytes:
         "step": np.asarray([it["step"] for it in items], dtype=np.int64).tobytes(),
         "epoch": np.asarray([it["epoch"] for it in items], dtype=np.int64).tobytes()}
     for field in FLOAT_FIELDS:
-        chunk[field] = _floats(np.asarray([_as_float(it.get(field)) for it in items]))
+        chunk[field] = _floats(np.array([it.get(field) for it in items], dtype=np.float64))
     for field in LIST_FIELDS:
         packed = _pack_lists([it.get(field) for it in items])
         if packed is not None:
@@ -170,3 +173,30 @@ def arrays(blob: bytes, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
             values = _unpack_array(chunk.get(field), count)
             out[field] = np.where(np.isfinite(values), values, np.nan)
     return out
+
+
+class Tails:
+    """The steps of each run's last chunk as this writer last wrote them, so that filling it
+    up does not decode it again at every flush (a few live runs' worth, newest kept)."""
+
+    def __init__(self, runs: int = 64) -> None:
+        self.runs = runs
+        self._tails: dict[str, tuple[int, list[Item]]] = {}
+
+    def items(self, run_id: str, first_step: int, count: int, blob: bytes) -> list[Item]:
+        """A stored chunk's steps: the kept copy when it is this chunk, else decoded."""
+        kept = self._tails.get(run_id)
+        if kept is not None and kept[0] == first_step and len(kept[1]) == count:
+            return kept[1]
+        return items(blob)
+
+    def keep(self, run_id: str, part: list[Item]) -> None:
+        """Remember a run's last chunk as just written."""
+        self._tails.pop(run_id, None)
+        self._tails[run_id] = (part[0]["step"], part)
+        while len(self._tails) > self.runs:
+            del self._tails[next(iter(self._tails))]
+
+    def forget(self, run_id: str) -> None:
+        """A run was deleted."""
+        self._tails.pop(run_id, None)

@@ -55,6 +55,7 @@ class RunStore:
         self._writer: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
         self._reclaim = False  # space was freed: give it back at the next flush
+        self._tails = chunks.Tails()  # live runs' last chunks, used by the writer only
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -130,6 +131,7 @@ class RunStore:
         """Remove a run with its steps and epochs; False if there was none."""
         self.flush()  # so no buffered step of this run lands after the delete
         deleted = self._writing(lambda conn: sql.delete_run(conn, run_id)) > 0
+        self._tails.forget(run_id)
         if deleted:
             self._reclaim = True
             self._wake.set()  # the writer thread gives the space back, off the caller's thread
@@ -188,8 +190,13 @@ class RunStore:
             pending, self._pending = self._pending, []
             fields, self._fields = self._fields, {}
             if pending or fields:
-                with sql.transaction(conn):
-                    self._reclaim = sql.write_batch(conn, pending, fields) or self._reclaim
+                try:
+                    with sql.transaction(conn):
+                        dropped = sql.write_batch(conn, pending, fields, self._tails)
+                except BaseException:
+                    self._tails = chunks.Tails()  # it may hold what was rolled back
+                    raise
+                self._reclaim = self._reclaim or dropped
                 self.last_error = None
             if self._reclaim:
                 self._reclaim = sql.give_back_space(conn, self.busy_timeout_ms)

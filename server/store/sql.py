@@ -115,7 +115,7 @@ class transaction:
 
 
 def write_batch(conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ...]]],
-                fields: dict[str, dict[str, Any]]) -> bool:
+                fields: dict[str, dict[str, Any]], tails: chunks.Tails) -> bool:
     """Apply buffered rows (kind, params), then the latest run fields; True if steps were
     dropped (their space may be given back)."""
     # Steps and drops are applied per run, in order, so a drop never runs before the insert
@@ -135,26 +135,31 @@ def write_batch(conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ..
             conn.executemany(BUFFERED[others[start][0]], [row for _, row in others[start:i]])
             start = i
     for run_id, ops in steps.items():
-        write_steps(conn, run_id, ops)
+        write_steps(conn, run_id, ops, tails)
     for run_id, values in fields.items():
         conn.execute(*update_run(run_id, values))
     return any(kind == "drop" for kind, _ in pending)
 
 
-def write_steps(conn: sqlite3.Connection, run_id: str, ops: list[tuple[str, Any]]) -> None:
+def write_steps(conn: sqlite3.Connection, run_id: str, ops: list[tuple[str, Any]],
+                tails: chunks.Tails) -> None:
     """Apply a run's buffered step writes to its chunks: the chunks they touch (and a last
-    chunk not yet full, which new steps fill up) are read, changed and written again."""
+    chunk not yet full, which new steps fill up) are read, changed and written again. A
+    live run's last chunk is taken from `tails` (what this writer last wrote), not decoded."""
     touched = [value["step"] if kind == "put" else value for kind, value in ops]
     lo, hi = min(touched), max(touched)
     rows = conn.execute(CHUNKS_OVERLAPPING, (run_id, hi, lo)).fetchall()
     last = conn.execute(LAST_CHUNK, (run_id,)).fetchone()
     if last is not None and last[1] < lo and last[2] < chunks.CHUNK_STEPS:
         rows.append(last)
-    stored = [item for row in rows for item in chunks.items(row[3])]
+    stored = [item for row in rows for item in tails.items(run_id, row[0], row[2], row[3])]
     conn.executemany(DELETE_CHUNK, [(run_id, row[0]) for row in rows])
+    parts = chunks.split(chunks.apply(stored, ops))
     conn.executemany(INSERT_CHUNK, [
         (run_id, part[0]["step"], part[-1]["step"], len(part), chunks.encode(part))
-        for part in chunks.split(chunks.apply(stored, ops))])
+        for part in parts])
+    if parts and (last is None or parts[-1][-1]["step"] >= last[1]):
+        tails.keep(run_id, parts[-1])
 
 
 def delete_run(conn: sqlite3.Connection, run_id: str) -> int:
