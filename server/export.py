@@ -27,6 +27,7 @@ History = dict[str, list[Any]]
 # Pages of a History, in step order; `fields` asks for those fields only (others may be left
 # out of each page). Called once per pass over the history.
 Pages = Callable[[tuple[str, ...]], Iterable[History]]
+Widths = Callable[[], dict[str, int]]
 PAGE_STEPS = 1000
 HISTORY_FIELDS = SCALAR_FIELDS + LAYER_FIELDS + SEQUENCE_FIELDS
 # Downloads written at once. Writing one is Python work that holds the GIL; with one writer
@@ -77,26 +78,30 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _shape(pages: Pages) -> tuple[int, list[str]]:
-    """The widest per-layer row and the per-layer metrics present (a first pass)."""
-    width, present = 0, set()
+def widths_of(pages: Pages) -> dict[str, int]:
+    """Per list field present in the pages, its widest row (a pass over the pages)."""
+    out: dict[str, int] = {}
     for page in pages(LAYER_FIELDS):
         for f in LAYER_FIELDS:
             for row in page[f]:
                 if row is not None:
-                    present.add(f)
-                    width = max(width, len(row))
-    return width, [f for f in LAYER_FIELDS if f in present]
+                    out[f] = max(out.get(f, 0), len(row))
+    return out
 
 
-def history_csv(pages: Pages, layers: list[dict[str, Any]]) -> Iterator[str]:
+def history_csv(pages: Pages, layers: list[dict[str, Any]],
+                widths: Widths | None = None) -> Iterator[str]:
     """The CSV text in pieces, a page of rows each (the header first).
 
     Args:
         pages: the History's pages.
         layers: the run's layers; a column is named after its layer, or its index if unknown.
+        widths: per list field present, its widest row, if known cheaper than by reading
+            every page (the store reads it from its chunks' headers).
     """
-    width, present = _shape(pages)
+    known = widths() if widths is not None else widths_of(pages)
+    present = [f for f in LAYER_FIELDS if f in known]
+    width = max((known[f] for f in present), default=0)
     n_layers = max(len(layers), width)
     names = [layers[i]["name"] if i < len(layers) else str(i) for i in range(n_layers)]
     out = io.StringIO()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from benchmarks.synthetic import write_run
-from server.export import history_csv, history_json, memory_pages
+from server.export import history_csv, history_json, memory_pages, widths_of
 from server.store import RunStore
 from tests.helpers import client, run_server
 
@@ -42,6 +42,10 @@ def test_streamed_downloads_are_byte_identical_to_the_whole_ones(v1_store: RunSt
 
     assert "".join(history_json(pages)) == (FIXTURES / f"store-v1-{run_id}.json").read_text()
     assert "".join(history_csv(pages, layers)) == (FIXTURES / f"store-v1-{run_id}.csv").read_text()
+    widths = v1_store.history_widths(run_id)  # read from the chunks' headers
+    assert widths == widths_of(pages)
+    assert "".join(history_csv(pages, layers, lambda: widths)) == \
+        (FIXTURES / f"store-v1-{run_id}.csv").read_text()
     history = v1_store.history(run_id)  # a live run's copy is sliced the same way
     assert "".join(history_csv(memory_pages(history, 5), layers)) == \
         (FIXTURES / f"store-v1-{run_id}.csv").read_text()

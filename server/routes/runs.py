@@ -52,11 +52,11 @@ async def get_metrics(run_id: str, service: ServiceDep,
     """The run's whole recorded History, as JSON or as CSV (one row per recorded step).
 
     Streamed: written a page of steps at a time in the thread pool (server/export.py)."""
-    row, pages = service.export_pages(run_id)
+    row, pages, widths = service.export_pages(run_id)
     if format == "json":
         return StreamingResponse(off_loop(history_json(pages)), media_type="application/json")
     return StreamingResponse(
-        off_loop(history_csv(pages, row["layers"] or [])), media_type="text/csv",
+        off_loop(history_csv(pages, row["layers"] or [], widths)), media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'})
 
 

@@ -118,6 +118,19 @@ def decode(blob: bytes, fields: tuple[str, ...]) -> dict[str, list[Any]]:
     return out
 
 
+def widths(blob: bytes) -> dict[str, int]:
+    """The widest row of each per-layer field a chunk has (without decoding its numbers)."""
+    chunk = _decoder.decode(blob)
+    out = {}
+    for field in LAYER_FIELDS:
+        column = chunk.get(field)
+        if column is not None:
+            n = column["n"]
+            out[field] = n if isinstance(n, int) else int(
+                np.frombuffer(n, dtype=np.int32).max(initial=0))
+    return out
+
+
 def items(blob: bytes) -> list[Item]:
     """A chunk's steps as Step records (the fields a step lacks are None)."""
     columns = decode(blob, ("step", "epoch", *FLOAT_FIELDS, *LIST_FIELDS))

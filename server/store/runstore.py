@@ -273,6 +273,14 @@ class RunStore:
             yield page_history
             after = rows[-1][0]
 
+    def history_widths(self, run_id: str) -> dict[str, int]:
+        """Per per-layer field a run's steps have, its widest row (a download's header)."""
+        out: dict[str, int] = {}
+        for (blob,) in self._query(sql.CHUNKS, (run_id,)):
+            for field, width in chunks.widths(blob).items():
+                out[field] = max(out.get(field, 0), width)
+        return out
+
     def history_range(self, run_id: str, first: int, last: int) -> dict[str, list[Any]]:
         """A run's recorded steps from `first` to `last` (both included) as a History."""
         history = empty_history()
