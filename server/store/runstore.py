@@ -79,8 +79,10 @@ class RunStore:
         if self._thread:
             self._thread.join(timeout=5)
         self.flush()
-        while self._reclaim and self._writer is not None:
-            self.flush()  # the rest of the space to give back
+        for _ in range(10_000):  # the rest of the space to give back (bounded: never hang)
+            if not self._reclaim or self._writer is None:
+                break
+            self.flush()
         with self._lock:
             if self._writer:
                 self._writer.close()
@@ -199,8 +201,9 @@ class RunStore:
                 self._reclaim = self._reclaim or dropped
                 self.last_error = None
             if self._reclaim:
-                self._reclaim = sql.give_back_space(conn, self.busy_timeout_ms)
-                if self._reclaim:
+                pages_left, log_held = sql.give_back_space(conn, self.busy_timeout_ms)
+                self._reclaim = pages_left or log_held  # a reader holds the log: next flush
+                if pages_left:
                     self._wake.set()  # more to give back: again right away
 
         if self._writer is not None:

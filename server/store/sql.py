@@ -211,16 +211,17 @@ def _move_step_rows(conn: sqlite3.Connection) -> int:
 RECLAIM_PAGES = 4096  # pages given back per call: the writer's lock is held meanwhile
 
 
-def give_back_space(conn: sqlite3.Connection, busy_timeout_ms: int) -> bool:
+def give_back_space(conn: sqlite3.Connection, busy_timeout_ms: int) -> tuple[bool, bool]:
     """Return up to RECLAIM_PAGES free pages to the file system, then empty the write-ahead
-    log if no reader holds it; True while free pages are left."""
+    log (which is when the file shrinks) if no reader holds it. Returns (free pages left,
+    log not emptied): either means "call again"."""
     conn.execute(f"PRAGMA incremental_vacuum({RECLAIM_PAGES})").fetchall()
-    left = conn.execute("PRAGMA freelist_count").fetchone()[0] > 0
-    if not left:
-        # Not waiting for readers: the log is emptied by a later call if one holds it now.
-        conn.execute("PRAGMA busy_timeout=0")
-        try:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        finally:
-            conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-    return left
+    if conn.execute("PRAGMA freelist_count").fetchone()[0] > 0:
+        return True, True
+    # Not waiting for readers: a later call empties the log if one holds it now.
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    return False, bool(busy)
