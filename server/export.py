@@ -108,6 +108,9 @@ def history_csv(pages: Pages, layers: list[dict[str, Any]],
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*SCALAR_FIELDS,
                      *(f"{f.removesuffix('s')}[{name}]" for f in present for name in names)])
+    yield out.getvalue()  # the header alone first: the download starts at once
+    out.seek(0)
+    out.truncate()
     for page in pages(SCALAR_FIELDS + tuple(present)):
         for i in range(len(page["step"])):
             row = [_cell(page[f][i]) for f in SCALAR_FIELDS]
