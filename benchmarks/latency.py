@@ -20,7 +20,8 @@ CONFIG = {"name": "latency benchmark", "training": {"epochs": 200}}  # 25 steps 
 TARGETS_MS = {1: 50, 200: 250}
 MANY = 200  # viewers of the second figure
 # The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
-SMOKE = {"CONFIG": {"name": "latency smoke", "training": {"epochs": 4}}, "MANY": 5}
+SMOKE = {"CONFIG": {"name": "latency smoke", "training": {"epochs": 20}}, "MANY": 5,
+         "TARGETS_MS": {1: 50, 5: 250}}
 
 
 async def _latencies(server: LiveServer, viewers: int) -> list[float]:
