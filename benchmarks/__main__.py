@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, one JSON object per line on stdout.
 
-`python -m benchmarks first_frame live_latency` runs only the suites named.
+`python -m benchmarks first_frame live_latency` runs only the suites named; `--smoke` runs them
+at the small size `make test` runs (tests/test_benchmarks.py), so a broken suite fails there.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import platform
 import sys
 import time
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -26,19 +28,39 @@ SUITES = {
     "worker_memory": "benchmarks.worker_memory",     # a worker's memory across runs
     "callback_overhead": "benchmarks.callback_overhead",  # issue 14: a user's fit, watched
     "preset_runs": "benchmarks.preset_runs",         # issue 16: a class's runs, cache off/on
+    "long_runs": "benchmarks.long_runs",             # issue 18: long and deep runs
 }
 
 
+def run_suite(name: str, smoke: bool = False) -> list[dict[str, Any]]:
+    """A suite's figures; `smoke`: at its small size (the module's SMOKE constants)."""
+    module = importlib.import_module(SUITES[name])
+    overrides = getattr(module, "SMOKE", {}) if smoke else {}
+    saved = {key: getattr(module, key) for key in overrides}
+    try:
+        for key, value in overrides.items():
+            setattr(module, key, value)
+        return list(module.run())
+    finally:
+        for key, value in saved.items():
+            setattr(module, key, value)
+
+
 def main() -> int:
-    """Run the benchmarks named on the command line (default: all) and print their figures."""
-    wanted = sys.argv[1:] or list(SUITES)
+    """Run the benchmarks named on the command line (default: all) and print their figures;
+    `--smoke` runs each at the small size the test suite uses."""
+    args = sys.argv[1:]
+    smoke = "--smoke" in args
+    wanted = [a for a in args if a != "--smoke"] or list(SUITES)
     unknown = [name for name in wanted if name not in SUITES]
     if unknown:
         print(f"unknown suite(s) {unknown}; choose from {list(SUITES)}", file=sys.stderr)
         return 2
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     for name in wanted:
-        for figure in importlib.import_module(SUITES[name]).run():
+        module = importlib.import_module(SUITES[name])
+        figures = run_suite(name, smoke=True) if smoke else module.run()
+        for figure in figures:
             figure.update(date=time.strftime("%Y-%m-%d"), machine=machine)
             print(json.dumps(figure), flush=True)
     return 0

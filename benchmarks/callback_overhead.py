@@ -62,6 +62,11 @@ CASES = {
 }
 
 
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"ROUNDS": 1, "STEPS_PER_ROUND": 60,  # two epochs: the rate is timed from the second
+         "CASES": {"4-layer MLP (width 64) on the digits": (_mlp, lambda x: x.reshape(len(x), 64))}}
+
+
 def _compiled(build: Any, spe: int) -> keras.Model:
     keras.utils.set_random_seed(0)
     model = build()

@@ -22,6 +22,10 @@ OTHER_RUNS = 8
 WATCHED = {"name": "fan-out benchmark", "training": {"epochs": 200}}  # 5000 steps
 OTHER = {"name": "another run", "training": {"epochs": 20}}
 MEMORY_SAMPLE_SECONDS = 0.25
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"VIEWERS": 5, "OTHER_RUNS": 1,
+         "WATCHED": {"name": "fan-out smoke", "training": {"epochs": 4}},
+         "OTHER": {"name": "another run", "training": {"epochs": 1}}}
 
 
 async def _sample_memory(server: LiveServer, into: list[float], stop: asyncio.Event) -> None:

@@ -21,6 +21,8 @@ TRIALS = 5
 IMPORTS = 3
 CONFIG = {"name": "first-frame benchmark", "model": {"depth": 10, "width": 64}}
 TARGET_RATIO = 0.25
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"TRIALS": 1, "IMPORTS": 1}
 
 
 async def _first_step(server: LiveServer, http: Any) -> float:

@@ -1,30 +1,27 @@
 """Heatmap update time in Chromium at 64 layers × 20,000 steps, against a full Plotly.newPlot.
 
 The page's own modules (frontend/series.js, heatmap.js, bands.js) run in Debian's
-Chromium, served from frontend/ by a small static server; synthetic Step records go straight
-into a RunSeries, as the websocket's metrics frames would. One update is what the page does
-per (coalesced) frame: append a frame of new steps, then redraw the heatmap from the
-decimated grid with Plotly.react. The baseline is what a page without decimation would do per
-frame: Plotly.newPlot of the same heatmap at full resolution (64 × 20,000 cells).
+Chromium, served by the real server (so a module it generates is served as the page gets
+it; a file server of the benchmark's own once missed one and the suite broke unseen);
+synthetic Step records go straight into a RunSeries, as the websocket's metrics frames
+would. One update is what the page does per (coalesced) frame: append a frame of new steps,
+then redraw the heatmap from the decimated grid with Plotly.react. The baseline is what a
+page without decimation would do per frame: Plotly.newPlot of the same heatmap at full
+resolution (64 × 20,000 cells).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
-import importlib.util
 import os
 import statistics
-import threading
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from trainer.contract import pagecontract
+from tests.helpers import server_process
 
-ROOT = Path(__file__).resolve().parents[1]
-FRONTEND = ROOT / "frontend"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
@@ -34,6 +31,8 @@ FRAME_STEPS = 10   # steps per metrics frame (a worker flushes about every 50 ms
 UPDATES = 40       # timed updates; the last one brings the run to exactly STEPS steps
 BASELINE_ROUNDS = 5
 TARGET_MS = 50
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"LAYERS": 8, "STEPS": 2000, "UPDATES": 5, "BASELINE_ROUNDS": 1}
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <script src="/static/plotly.min.js"></script></head>
@@ -48,9 +47,12 @@ SCRIPT = """async ([layers, steps, frameSteps, updates, rounds]) => {
   const { bands } = await import('/static/bands.js');
   const { rowLabels } = await import('/static/metrics.js');
   // Gradients that shrink towards the input side, with noise and a one-step spike.
+  const spikeStep = Math.floor(steps * 0.6);
+  const spikeLayer = Math.min(7, layers - 1);
   const step = (i) => ({ step: i, epoch: Math.floor(i / 1000), loss: 0.7, t: i / 200,
     grad_norms: Array.from({ length: layers }, (_, l) =>
-      (i === 12345 && l === 7) ? 1e6 : 10 ** (-6 + 6 * l / layers + Math.sin(i / 97 + l) * 0.3)) });
+      (i === spikeStep && l === spikeLayer) ? 1e6
+        : 10 ** (-6 + 6 * l / layers + Math.sin(i / 97 + l) * 0.3)) });
   const frame = (from) => Array.from({ length: frameSteps }, (_, k) => step(from + k));
   const series = new RunSeries();
   const start = steps - updates * frameSteps;
@@ -81,7 +83,7 @@ SCRIPT = """async ([layers, steps, frameSteps, updates, rounds]) => {
   }
   const grid = heatmap.grid;
   const shown = { columns: grid.columns, bucket: grid.bucket,
-    stored: series.store('grad_norms').length, spike: Math.max(...grid.z[7]) };
+    stored: series.store('grad_norms').length, spike: Math.max(...grid.z[spikeLayer]) };
   // One more frame past the cap: the store merges its columns and the grid is rebuilt.
   t0 = performance.now();
   series.append(frame(steps));
@@ -107,66 +109,31 @@ SCRIPT = """async ([layers, steps, frameSteps, updates, rounds]) => {
 }"""
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    plotly: Path
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        if self.path in ("/", "/bench", "/static/contract.js"):
-            # The page's contract.js is generated, as the server does (server/routes/pages.py).
-            page = self.path != "/static/contract.js"
-            body = (PAGE if page else pagecontract.render()).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8" if page
-                             else "text/javascript; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if self.path == "/static/plotly.min.js":
-            self.path = "/__plotly__"
-        elif self.path.startswith("/static/"):
-            self.path = self.path.removeprefix("/static")
-        super().do_GET()
-
-    def translate_path(self, path: str) -> str:
-        if path == "/__plotly__":
-            return str(self.plotly)
-        return super().translate_path(path)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-def _plotly_js() -> Path:
-    spec = importlib.util.find_spec("plotly")
-    assert spec and spec.submodule_search_locations, "plotly is not installed"
-    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
-
-
 @contextlib.contextmanager
-def _static_server() -> Iterator[str]:
-    handler = functools.partial(type("Handler", (_Handler,), {"plotly": _plotly_js()}),
-                                directory=str(FRONTEND))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def _page_server() -> Iterator[str]:
+    """The real server (no workers), so the page's modules are served exactly as the page gets
+    them, generated ones (/static/contract.js) included; the bench page itself is handed to
+    the browser by Playwright (`_serve_bench_page`)."""
+    with tempfile.TemporaryDirectory(prefix="gradwatch-bench-") as folder, \
+            server_process(Path(folder), GRADWATCH_WORKERS="0") as (url, _):
+        yield url
+
+
+def _serve_bench_page(route: Any) -> None:
+    route.fulfill(status=200, content_type="text/html; charset=utf-8", body=PAGE)
 
 
 def measure() -> dict[str, Any]:
     """Update and baseline times at LAYERS × STEPS, in milliseconds."""
     from playwright.sync_api import sync_playwright
 
-    with _static_server() as url, sync_playwright() as playwright:
+    with _page_server() as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 800})
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route(f"{url}/bench", _serve_bench_page)
             page.goto(f"{url}/bench")
             result = page.evaluate(SCRIPT, [LAYERS, STEPS, FRAME_STEPS, UPDATES, BASELINE_ROUNDS])
             if errors:

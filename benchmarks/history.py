@@ -32,6 +32,13 @@ SHORT = {"name": "history baseline", **MODEL, "training": {"epochs": 1, "batch_s
 DEEP = {"name": "history benchmark, deep", "dataset": MODEL["dataset"],
         "model": {"depth": 10, "width": 8}, "training": {"epochs": 13, "batch_size": 10}}
 TARGET_MS = 200
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"TRIALS": 1,
+         "LONG": {"name": "history smoke", **MODEL, "training": {"epochs": 1, "batch_size": 100}},
+         "SHORT": {"name": "history smoke baseline", **MODEL,
+                   "training": {"epochs": 1, "batch_size": 500}},
+         "DEEP": {"name": "history smoke, deep", "dataset": MODEL["dataset"],
+                  "model": {"depth": 2, "width": 8}, "training": {"epochs": 1, "batch_size": 500}}}
 
 
 async def _snapshot(server: LiveServer, run_id: str, http: Any) -> tuple[float, str]:

@@ -18,6 +18,10 @@ from benchmarks.viewers import percentile, watch_many
 
 CONFIG = {"name": "latency benchmark", "training": {"epochs": 200}}  # 25 steps an epoch
 TARGETS_MS = {1: 50, 200: 250}
+MANY = 200  # viewers of the second figure
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"CONFIG": {"name": "latency smoke", "training": {"epochs": 20}}, "MANY": 5,
+         "TARGETS_MS": {1: 50, 5: 250}}
 
 
 async def _latencies(server: LiveServer, viewers: int) -> list[float]:
@@ -42,7 +46,7 @@ def run() -> list[dict[str, Any]]:
     """The latency figures for 1 and 200 viewers on one server."""
     with live_server(workers=os.cpu_count() or 1) as server:
         one = measure(server, 1)
-        many = measure(server, 200)
+        many = measure(server, MANY)
     many["baseline_one_viewer_p95_ms"] = one["p95_ms"]
     many["ratio_vs_one_viewer"] = round(many["p95_ms"] / max(one["p95_ms"], 1e-9), 2)
     return [one, many]

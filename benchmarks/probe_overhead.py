@@ -140,6 +140,9 @@ CASES = {
                                 "dataset": {"n_features": 32}},
 }
 PROFILED = {**CASES, "10-layer MLP (width 64)": {"model": {"depth": 10, "width": 64}}}
+# The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
+SMOKE = {"ROUNDS": 1, "STEPS_PER_ROUND": 30, "SIZES": (1,), "CASES": {"seed": {}},
+         "PROFILED": {"seed": {}}}
 
 
 def run() -> list[dict[str, Any]]:

@@ -25,6 +25,10 @@ def main() -> int:
 
     # No permessage-deflate: it compresses every frame once per viewer (0.1-0.8 ms a frame,
     # docs/performance.md), which a class of viewers turns into the server's main cost.
+    # Downloads and snapshot encodings run in threads that hold the GIL; a thread waiting for
+    # it gets it after at most the switch interval. At Python's 5 ms the event loop waited
+    # ~100 ms a request behind an export (issue 12, B3); at 0.5 ms it waits a tenth of that.
+    sys.setswitchinterval(0.0005)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level, ws_per_message_deflate=False)
     return 0

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from server.errors import Conflict, Forbidden, InvalidInput
 from server.executors.base import Executor
 from server.executors.replay import StoredTail
+from server.export import Pages, Widths, memory_pages
 from server.hub import Hub
 from server.identity import Visitor
 from server.ingest import ScriptRuns
@@ -108,13 +109,16 @@ class RunService:
         row, history, epochs = self._read_all(run_id)
         return row, encode_members(history, epochs)
 
-    async def history(self, run_id: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-        """A run's row and its recorded History, from memory if live, else from the store."""
+    def export_pages(self, run_id: str) -> tuple[dict[str, Any], Pages, Widths | None]:
+        """A run's row and its History's pages for a download: a live run's copied now, from
+        memory; another's read from the store page by page as the download is written (with
+        its rows' widths read from the chunks' headers)."""
         live = self.live.get(run_id)
+        row = self.row(run_id)
         if live is not None:
-            return self.row(run_id), {k: list(v) for k, v in live.history.items()}
-        row, history, _ = await asyncio.to_thread(self._read_all, run_id)
-        return row, history
+            return row, memory_pages({k: list(v) for k, v in live.history.items()}), None
+        return (row, lambda fields: self.store.history_pages(run_id, fields),
+                lambda: self.store.history_widths(run_id))
 
     def _read_all(self, run_id: str) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any]]:
         return self.row(run_id), self.store.history(run_id), self.store.epochs(run_id)

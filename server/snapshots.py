@@ -93,10 +93,9 @@ class SnapshotCache:
             self._bytes -= len(evicted)
 
     def drop(self, run_id: str) -> None:
-        """Forget a run (it was deleted)."""
-        members = self._members.pop(run_id, None)
-        if members is not None:
-            self._bytes -= len(members)
+        """Forget a run (it was deleted), its bounded snapshots (`<id>?buckets=...`) too."""
+        for key in [k for k in self._members if k == run_id or k.startswith(f"{run_id}?")]:
+            self._bytes -= len(self._members.pop(key))
 
     def stats(self) -> dict[str, int]:
         """Figures for GET /api/health."""

@@ -48,7 +48,7 @@ def test_oldest_finished_runs_go_first_and_active_ones_never(tmp_path: Path) -> 
         assert store.history("f4")["step"] == [0, 1]
         assert viewer.close_code == GONE_CODE  # its socket is told the run is gone
         with sqlite3.connect(store.path) as db:
-            assert db.execute("SELECT COUNT(*) FROM steps").fetchone()[0] == 4
+            assert db.execute("SELECT SUM(count) FROM step_chunks").fetchone()[0] == 4
     finally:
         store.close()
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from server.bodies import StrictJSONRoute
+from server.detail import history_range, parse_metrics
 from server.errors import StrictJSONResponse
-from server.export import history_csv
+from server.export import history_csv, history_json, off_loop
+from server.lod import DEFAULT_BUCKETS, MAX_BUCKETS
 from server.openapi import PartialRunConfig, answers
 from server.routes.deps import Caller, ServiceDep
 from trainer.contract.config import RunConfig
@@ -47,12 +49,32 @@ async def get_run(run_id: str, service: ServiceDep, visitor: Caller) -> StrictJS
 @router.get("/{run_id}/metrics", response_model=History, responses={**CSV, **answers(404, 422)})
 async def get_metrics(run_id: str, service: ServiceDep,
                       format: Literal["json", "csv"] = "json") -> Response:
-    """The run's whole recorded History, as JSON or as CSV (one row per recorded step)."""
-    row, history = await service.history(run_id)
+    """The run's whole recorded History, as JSON or as CSV (one row per recorded step).
+
+    Streamed: written a page of steps at a time in the thread pool (server/export.py)."""
+    row, pages, widths = service.export_pages(run_id)
     if format == "json":
-        return StrictJSONResponse(history)
-    return Response(history_csv(history, row["layers"] or []), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'})
+        return StreamingResponse(off_loop(history_json(pages)), media_type="application/json")
+    return StreamingResponse(
+        off_loop(history_csv(pages, row["layers"] or [], widths)), media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'})
+
+
+@router.get("/{run_id}/history", responses=answers(404, 422))
+async def get_history_range(
+        run_id: str, service: ServiceDep,
+        first: Annotated[int, Query(ge=0, description="first step of the range")] = 0,
+        last: Annotated[int | None, Query(ge=0, description="last step (default: the end)")]
+        = None,
+        buckets: Annotated[int, Query(ge=1, le=MAX_BUCKETS, description="columns shown")]
+        = DEFAULT_BUCKETS,
+        metrics: Annotated[str | None, Query(max_length=500, description=(
+            "comma-separated per-layer metrics to summarize; the loss always"))] = None,
+) -> StrictJSONResponse:
+    """A range of the run's recorded steps at the resolution shown: `{first, last, count,
+    history}` with every step when at most `buckets`, else `{..., summary}` (docs/protocol.md)."""
+    return StrictJSONResponse(await history_range(service, run_id, first, last, buckets,
+                                                  parse_metrics(metrics)))
 
 
 @router.post("/{run_id}/stop", status_code=202, response_model=Run,

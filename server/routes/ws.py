@@ -9,7 +9,8 @@ from collections import Counter
 from fastapi import APIRouter, WebSocket
 from starlette.responses import Response
 
-from server.errors import NotFound, StrictJSONResponse
+from server.detail import bounded_live, bounded_snapshot, parse_buckets, parse_metrics
+from server.errors import InvalidInput, NotFound, StrictJSONResponse
 from server.hub import Hub, Subscriber
 from server.identity import Visitor, visitor_of
 from server.routes.deps import HubDep, ServiceDep, SettingsDep, StoreDep
@@ -36,7 +37,13 @@ async def watch_run(websocket: WebSocket, run_id: str, service: ServiceDep, stor
         if store.get_run(run_id) is None:
             await websocket.close(GONE_CODE, "there is no such run")
             return
-        await _watch(websocket, service, hub, visitor, run_id)
+        try:  # a bounded snapshot (server/detail.py) when the viewer asks for one
+            view = (parse_buckets(websocket.query_params.get("buckets"), None),
+                    parse_metrics(websocket.query_params.get("metrics")))
+        except InvalidInput as exc:
+            await websocket.close(REFUSED_CODE_BASE + 422, exc.detail[0]["msg"][:120])
+            return
+        await _watch(websocket, service, hub, visitor, run_id, view)
     finally:
         sockets[visitor.id] -= 1
         if sockets[visitor.id] <= 0:
@@ -44,14 +51,19 @@ async def watch_run(websocket: WebSocket, run_id: str, service: ServiceDep, stor
 
 
 async def _watch(websocket: WebSocket, service: RunService, hub: Hub, visitor: Visitor,
-                 run_id: str) -> None:
+                 run_id: str, view: tuple[int | None, tuple[str, ...]]) -> None:
+    buckets, metrics = view
     sub = hub.subscribe(run_id)
     try:
         # No await between subscribing and copying a live run's history: every step is
         # either in the snapshot or in a later frame, never both, never neither.
         frame = service.live_snapshot(run_id, visitor)
-        if frame is not None:
+        if frame is not None and buckets is not None:
+            text = await bounded_live(frame, buckets, metrics)
+        elif frame is not None:
             text = await asyncio.to_thread(dumps, frame)
+        elif buckets is not None:
+            text = await bounded_snapshot(service, run_id, visitor, buckets, metrics)
         else:
             text = await service.stored_snapshot(run_id, visitor)
         await websocket.send_text(text)

@@ -12,13 +12,16 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
+import server.store.chunks as chunks
 import server.store.sql as sql
 from server.store.rows import RUN_COLUMNS, decode_records, decode_run
-from trainer.contract.protocol import append_steps, dumps, empty_history
+from trainer.contract.protocol import dumps, empty_history
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class RunStore:
         self._local = threading.local()
         self._writer: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
+        self._reclaim = False  # space was freed: give it back at the next flush
+        self._tails = chunks.Tails()  # live runs' last chunks, used by the writer only
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -59,8 +64,8 @@ class RunStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = self._connect()
-            self._writer.execute("PRAGMA journal_mode=WAL")
-            self._writer.executescript(sql.SCHEMA)
+            if moved := sql.prepare(self._writer):
+                log.info("run store: moved the steps of %d runs into packed chunks", moved)
         except sqlite3.Error as exc:
             raise _describe(exc) from exc
         self._thread = threading.Thread(target=self._flush_loop, name="runstore-writer",
@@ -74,6 +79,10 @@ class RunStore:
         if self._thread:
             self._thread.join(timeout=5)
         self.flush()
+        for _ in range(10_000):  # the rest of the space to give back (bounded: never hang)
+            if not self._reclaim or self._writer is None:
+                break
+            self.flush()
         with self._lock:
             if self._writer:
                 self._writer.close()
@@ -123,7 +132,12 @@ class RunStore:
     def delete_run(self, run_id: str) -> bool:
         """Remove a run with its steps and epochs; False if there was none."""
         self.flush()  # so no buffered step of this run lands after the delete
-        return self._writing(lambda conn: sql.delete_run(conn, run_id)) > 0
+        deleted = self._writing(lambda conn: sql.delete_run(conn, run_id)) > 0
+        self._tails.forget(run_id)
+        if deleted:
+            self._reclaim = True
+            self._wake.set()  # the writer thread gives the space back, off the caller's thread
+        return deleted
 
     def fail_interrupted(self, error: str) -> int:
         """Mark runs a previous process left queued or running as failed; returns how many."""
@@ -133,7 +147,7 @@ class RunStore:
 
     def append_steps(self, run_id: str, items: list[dict[str, Any]]) -> None:
         """Buffer Step records of a run for the next flush."""
-        self._buffer("steps", [(run_id, it["step"], dumps(it)) for it in items])
+        self._buffer("steps", [(run_id, it) for it in items])
 
     def drop_steps(self, run_id: str, steps: list[int]) -> None:
         """Buffer the removal of thinned steps (applied after the steps buffered before it)."""
@@ -178,9 +192,19 @@ class RunStore:
             pending, self._pending = self._pending, []
             fields, self._fields = self._fields, {}
             if pending or fields:
-                with sql.transaction(conn):
-                    sql.write_batch(conn, pending, fields)
+                try:
+                    with sql.transaction(conn):
+                        dropped = sql.write_batch(conn, pending, fields, self._tails)
+                except BaseException:
+                    self._tails = chunks.Tails()  # it may hold what was rolled back
+                    raise
+                self._reclaim = self._reclaim or dropped
                 self.last_error = None
+            if self._reclaim:
+                pages_left, log_held = sql.give_back_space(conn, self.busy_timeout_ms)
+                self._reclaim = pages_left or log_held  # a reader holds the log: next flush
+                if pages_left:
+                    self._wake.set()  # more to give back: again right away
 
         if self._writer is not None:
             self._writing(write)
@@ -233,8 +257,59 @@ class RunStore:
     def history(self, run_id: str) -> dict[str, list[Any]]:
         """A run's recorded steps as a History (CONTRACT §5)."""
         history = empty_history()
-        append_steps(history, decode_records(self._query(sql.STEPS, (run_id,))))
+        for (blob,) in self._query(sql.CHUNKS, (run_id,)):
+            for field, values in chunks.decode(blob, tuple(history)).items():
+                history[field] += values
         return history
+
+    def history_pages(self, run_id: str, fields: tuple[str, ...],
+                      page: int = 2000) -> Iterator[dict[str, list[Any]]]:
+        """A run's recorded steps as Histories of up to `page` steps each, in step order, with
+        `fields` only: a whole run read without holding it in memory (the downloads)."""
+        after = -1
+        while rows := self._query(sql.CHUNKS_PAGE, (run_id, after,
+                                                    max(1, page // chunks.CHUNK_STEPS))):
+            page_history: dict[str, list[Any]] = {f: [] for f in fields}
+            for _, blob in rows:
+                for field, values in chunks.decode(blob, fields).items():
+                    page_history[field] += values
+            yield page_history
+            after = rows[-1][0]
+
+    def history_widths(self, run_id: str) -> dict[str, int]:
+        """Per per-layer field a run's steps have, its widest row (a download's header)."""
+        out: dict[str, int] = {}
+        for (blob,) in self._query(sql.CHUNKS, (run_id,)):
+            for field, width in chunks.widths(blob).items():
+                out[field] = max(out.get(field, 0), width)
+        return out
+
+    def history_range(self, run_id: str, first: int, last: int) -> dict[str, list[Any]]:
+        """A run's recorded steps from `first` to `last` (both included) as a History."""
+        history = empty_history()
+        for (blob,) in self._query(sql.CHUNKS_IN_RANGE, (run_id, last, first)):
+            part = chunks.decode(blob, tuple(history))
+            keep = [i for i, s in enumerate(part["step"]) if first <= s <= last]
+            for field, values in part.items():
+                history[field] += [values[i] for i in keep]
+        return history
+
+    def arrays(self, run_id: str, fields: tuple[str, ...], first: int = 0,
+               last: int = 2**62) -> dict[str, np.ndarray]:
+        """A run's recorded steps from `first` to `last` as numpy columns (chunks.arrays)."""
+        parts = [chunks.arrays(blob, ("step", *fields))
+                 for (blob,) in self._query(sql.CHUNKS_IN_RANGE, (run_id, last, first))]
+        out = {"step": np.concatenate([p["step"] for p in parts] or [np.zeros(0, np.int64)])}
+        keep = (out["step"] >= first) & (out["step"] <= last)
+        out["step"] = out["step"][keep]
+        for field in fields:
+            width = max((p[field].shape[1] for p in parts if p[field].ndim == 2), default=0)
+            pieces = [p[field] if p[field].ndim == 1 or p[field].shape[1] == width else
+                      np.pad(p[field], ((0, 0), (0, width - p[field].shape[1])),
+                             constant_values=np.nan) for p in parts]
+            empty = np.zeros(0) if field in chunks.FLOAT_FIELDS else np.zeros((0, width))
+            out[field] = np.concatenate(pieces or [empty])[keep]
+        return out
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         """A run's epoch events, in order."""

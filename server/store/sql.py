@@ -9,7 +9,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import server.store.chunks as chunks
 from server.store.rows import ACTIVE, RUN_COLUMNS, encode_column
+from trainer.contract.protocol import loads
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -19,10 +21,11 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
 CREATE INDEX IF NOT EXISTS runs_owner_status ON runs (owner, status);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id TEXT NOT NULL, step INTEGER NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (run_id, step)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS step_chunks (
+    run_id TEXT NOT NULL, first_step INTEGER NOT NULL, last_step INTEGER NOT NULL,
+    count INTEGER NOT NULL, data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS step_chunks_run ON step_chunks (run_id, first_step);
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL, epoch INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (run_id, epoch)
@@ -47,19 +50,30 @@ ENDED_BEYOND = (f"SELECT id FROM runs WHERE NOT {IS_ACTIVE} "
                 f"ORDER BY {ENDED_AT} DESC, rowid DESC LIMIT -1 OFFSET ?")
 ENDED_BEFORE = f"SELECT id FROM runs WHERE NOT {IS_ACTIVE} AND {ENDED_AT} < ?"
 STREAM_POSITION = "SELECT entry_id FROM stream_positions WHERE run_id = ?"
-STEPS = "SELECT data FROM steps WHERE run_id = ? ORDER BY step"
+CHUNKS = "SELECT data FROM step_chunks WHERE run_id = ? ORDER BY first_step"
+CHUNKS_PAGE = ("SELECT first_step, data FROM step_chunks WHERE run_id = ? AND first_step > ? "
+               "ORDER BY first_step LIMIT ?")
+CHUNKS_IN_RANGE = ("SELECT data FROM step_chunks WHERE run_id = ? AND first_step <= ? "
+                   "AND last_step >= ? ORDER BY first_step")
+_CHUNK_KEY = "first_step, last_step, count, data"
+CHUNKS_OVERLAPPING = (f"SELECT {_CHUNK_KEY} FROM step_chunks WHERE run_id = ? "
+                      "AND first_step <= ? AND last_step >= ?")
+LAST_CHUNK = (f"SELECT {_CHUNK_KEY} FROM step_chunks WHERE run_id = ? "
+              "ORDER BY first_step DESC LIMIT 1")
 EPOCHS = "SELECT data FROM epochs WHERE run_id = ? ORDER BY epoch"
 
 # -- immediate writes ----------------------------------------------------------------------------
 INSERT_RUN = f"INSERT INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
 FAIL_ACTIVE = f"UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE {IS_ACTIVE}"
-DELETE_RUN = ("DELETE FROM steps WHERE run_id = ?", "DELETE FROM epochs WHERE run_id = ?",
+DELETE_RUN = ("DELETE FROM step_chunks WHERE run_id = ?", "DELETE FROM epochs WHERE run_id = ?",
               "DELETE FROM stream_positions WHERE run_id = ?", "DELETE FROM runs WHERE id = ?")
 
 # -- buffered writes, by kind --------------------------------------------------------------------
+INSERT_CHUNK = ("INSERT INTO step_chunks (run_id, first_step, last_step, count, data) "
+                "VALUES (?, ?, ?, ?, ?)")
+DELETE_CHUNK = "DELETE FROM step_chunks WHERE run_id = ? AND first_step = ?"
+STEP_KINDS = ("steps", "drop")  # buffered per run, applied to its chunks (write_steps)
 BUFFERED = {
-    "steps": "INSERT OR REPLACE INTO steps (run_id, step, data) VALUES (?, ?, ?)",
-    "drop": "DELETE FROM steps WHERE run_id = ? AND step = ?",
     "epochs": "INSERT OR REPLACE INTO epochs (run_id, epoch, data) VALUES (?, ?, ?)",
     "position": "INSERT OR REPLACE INTO stream_positions (run_id, entry_id) VALUES (?, ?)",
 }
@@ -101,17 +115,51 @@ class transaction:
 
 
 def write_batch(conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ...]]],
-                fields: dict[str, dict[str, Any]]) -> None:
-    """Apply buffered rows (kind, params) in order, then the latest run fields."""
-    # Consecutive rows of one kind go in one executemany; order across kinds is kept so a drop
-    # never runs before the insert it undoes.
+                fields: dict[str, dict[str, Any]], tails: chunks.Tails) -> bool:
+    """Apply buffered rows (kind, params), then the latest run fields; True if steps were
+    dropped (their space may be given back)."""
+    # Steps and drops are applied per run, in order, so a drop never runs before the insert
+    # it undoes; the other kinds are independent rows, consecutive ones in one executemany.
+    steps: dict[str, list[tuple[str, Any]]] = {}
+    others = []
+    for kind, row in pending:
+        if kind == "steps":
+            steps.setdefault(row[0], []).append(("put", row[1]))
+        elif kind == "drop":
+            steps.setdefault(row[0], []).append(("drop", row[1]))
+        else:
+            others.append((kind, row))
     start = 0
-    for i in range(1, len(pending) + 1):
-        if i == len(pending) or pending[i][0] != pending[start][0]:
-            conn.executemany(BUFFERED[pending[start][0]], [row for _, row in pending[start:i]])
+    for i in range(1, len(others) + 1):
+        if i == len(others) or others[i][0] != others[start][0]:
+            conn.executemany(BUFFERED[others[start][0]], [row for _, row in others[start:i]])
             start = i
+    for run_id, ops in steps.items():
+        write_steps(conn, run_id, ops, tails)
     for run_id, values in fields.items():
         conn.execute(*update_run(run_id, values))
+    return any(kind == "drop" for kind, _ in pending)
+
+
+def write_steps(conn: sqlite3.Connection, run_id: str, ops: list[tuple[str, Any]],
+                tails: chunks.Tails) -> None:
+    """Apply a run's buffered step writes to its chunks: the chunks they touch (and a last
+    chunk not yet full, which new steps fill up) are read, changed and written again. A
+    live run's last chunk is taken from `tails` (what this writer last wrote), not decoded."""
+    touched = [value["step"] if kind == "put" else value for kind, value in ops]
+    lo, hi = min(touched), max(touched)
+    rows = conn.execute(CHUNKS_OVERLAPPING, (run_id, hi, lo)).fetchall()
+    last = conn.execute(LAST_CHUNK, (run_id,)).fetchone()
+    if last is not None and last[1] < lo and last[2] < chunks.CHUNK_STEPS:
+        rows.append(last)
+    stored = [item for row in rows for item in tails.items(run_id, row[0], row[2], row[3])]
+    conn.executemany(DELETE_CHUNK, [(run_id, row[0]) for row in rows])
+    parts = chunks.split(chunks.apply(stored, ops))
+    conn.executemany(INSERT_CHUNK, [
+        (run_id, part[0]["step"], part[-1]["step"], len(part), chunks.encode(part))
+        for part in parts])
+    if parts and (last is None or parts[-1][-1]["step"] >= last[1]):
+        tails.keep(run_id, parts[-1])
 
 
 def delete_run(conn: sqlite3.Connection, run_id: str) -> int:
@@ -121,3 +169,59 @@ def delete_run(conn: sqlite3.Connection, run_id: str) -> int:
         for statement in records:
             conn.execute(statement, (run_id,))
         return conn.execute(runs, (run_id,)).rowcount
+
+
+# -- opening: the file's settings, and databases of earlier versions ----------------------------
+HAS_STEP_ROWS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'steps'"
+STEP_ROW_RUNS = "SELECT DISTINCT run_id FROM steps"
+STEP_ROWS = "SELECT data FROM steps WHERE run_id = ? ORDER BY step"
+
+
+def prepare(conn: sqlite3.Connection) -> int:
+    """Set up a database file: WAL, incremental auto-vacuum, the schema, and the steps of an
+    earlier version (one JSON row per step) moved into chunks; returns how many runs moved."""
+    if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect before the first table
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA journal_size_limit=16777216")  # the log shrinks back after a burst
+    conn.executescript(SCHEMA)
+    moved = _move_step_rows(conn)
+    if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        # A file made before: auto-vacuum can only be turned on by rewriting it, once.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        conn.execute("VACUUM")
+    return moved
+
+
+def _move_step_rows(conn: sqlite3.Connection) -> int:
+    if conn.execute(HAS_STEP_ROWS).fetchone() is None:
+        return 0
+    with transaction(conn):
+        runs = [r[0] for r in conn.execute(STEP_ROW_RUNS).fetchall()]
+        for run_id in runs:
+            rows = conn.execute(STEP_ROWS, (run_id,))
+            while batch := rows.fetchmany(chunks.CHUNK_STEPS):
+                items = [loads(r[0]) for r in batch]
+                conn.execute(INSERT_CHUNK, (run_id, items[0]["step"], items[-1]["step"],
+                                            len(items), chunks.encode(items)))
+        conn.execute("DROP TABLE steps")
+    return len(runs)
+
+
+RECLAIM_PAGES = 4096  # pages given back per call: the writer's lock is held meanwhile
+
+
+def give_back_space(conn: sqlite3.Connection, busy_timeout_ms: int) -> tuple[bool, bool]:
+    """Return up to RECLAIM_PAGES free pages to the file system, then empty the write-ahead
+    log (which is when the file shrinks) if no reader holds it. Returns (free pages left,
+    log not emptied): either means "call again"."""
+    conn.execute(f"PRAGMA incremental_vacuum({RECLAIM_PAGES})").fetchall()
+    if conn.execute("PRAGMA freelist_count").fetchone()[0] > 0:
+        return True, True
+    # Not waiting for readers: a later call empties the log if one holds it now.
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    return False, bool(busy)

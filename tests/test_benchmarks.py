@@ -1,0 +1,25 @@
+"""Every `make bench` suite runs at its small size, so a benchmark cannot break unseen (issue 18).
+
+The figures at this size mean nothing; that the suite runs to the end and reports does.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from benchmarks.__main__ import SUITES, run_suite
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # most suites start a server with warm workers: slow on a busy machine
+@pytest.mark.parametrize("name", list(SUITES))
+def test_the_suite_runs_at_its_smoke_size(name: str) -> None:
+    if name == "heatmap_browser" and not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Chromium is not installed")
+    figures = run_suite(name, smoke=True)
+    assert figures, f"{name} reported nothing"
+    for figure in figures:
+        assert figure.get("bench") or figure.get("suite"), figure
+        assert "skipped" not in figure and "error" not in figure, figure
