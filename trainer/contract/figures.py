@@ -7,14 +7,17 @@ the run; a test checks `trainable_params` against the models Keras builds.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any
 
 from trainer.contract.datasets import DATASET_SPECS
 
-if TYPE_CHECKING:
-    from trainer.contract.config import RunConfig
+# A trainer.contract.config.RunConfig; not imported, as config imports this module.
+RunConfig = Any
 
 VALIDATION_FRACTION = 0.2
+# Validation runs at least this many examples a batch, whatever the training batch size: it
+# does not train, so the batch changes nothing but speed (trainer/job.py).
+VALIDATION_BATCH = 256
 
 
 def input_shape(config: RunConfig) -> tuple[int, ...]:

@@ -13,14 +13,21 @@ What the estimate counts, in bytes (E: input numbers of all examples, P: trainab
   buffer of every training example (3.2·E plus a small cost per example);
 - the model: weights, gradients, the probe's copies and the optimizer's slots, 4 bytes each;
 - a batch's activations, kept for the backward pass: per layer, batch × units × reuse (time
-  steps of an rnn, times its gates; 8×8 positions of a cnn), with room for the gradients;
+  steps of an rnn, times its gates; 8×8 positions of a cnn), with room for the gradients (and
+  validation's larger batches, forward only);
 - tracing and Keras's objects: a fixed amount plus some per layer.
 """
 
 from __future__ import annotations
 
 from trainer.contract.config import CombinationError, RunConfig
-from trainer.contract.figures import input_shape, n_samples, n_train, trainable_params
+from trainer.contract.figures import (
+    VALIDATION_BATCH,
+    input_shape,
+    n_samples,
+    n_train,
+    trainable_params,
+)
 
 MIB = 2**20
 # A tiny run adds ~5 MiB to a warm worker; tracing a deep model, Keras objects and the
@@ -56,7 +63,10 @@ def activation_numbers(config: RunConfig) -> int:
         height, width, _ = input_shape(config)
         per_example *= height * width
     inputs = input_numbers(config) // max(1, n_samples(config))
-    return config.training.batch_size * (per_example + inputs)
+    # Validation's forward pass, at VALIDATION_BATCH or more, keeps about a quarter of what a
+    # training step keeps per example (no gradients, no tape).
+    batch = max(config.training.batch_size, VALIDATION_BATCH // 4)
+    return batch * (per_example + inputs)
 
 
 def peak_memory_mib(config: RunConfig) -> float:
