@@ -39,7 +39,7 @@ HELD_BYTES = 11.2      # per input number, while training (see the module docstr
 PER_EXAMPLE_BYTES = 512  # tf.data's shuffle buffer holds each training example as tensors
 SLOTS = {"sgd": 0, "momentum": 1, "adam": 2, "rmsprop": 1}
 COPIES = 4             # weights, gradients, the probe's weights before the step, clipping's
-ACTIVATION_COPIES = 8  # per unit and example: outputs, pre-activations, norms, their gradients
+ACTIVATION_COPIES = 10  # per unit and example: outputs, pre-activations, norms, gradients, slack
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 # Default limit per run, on top of the warm worker: a class plans ~0.7 GiB a worker plus this.
 DEFAULT_MAX_RUN_MEMORY_MIB = 512
