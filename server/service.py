@@ -21,7 +21,7 @@ from server.hub import Hub
 from server.identity import Visitor
 from server.ingest import ScriptRuns
 from server.liveruns import LiveRuns, LiveState, new_run_id
-from server.quotas import check_active, check_queue
+from server.quotas import check_active, make_room
 from server.retention import Retention
 from server.runevents import RunEvents
 from server.settings import Settings
@@ -37,6 +37,8 @@ from trainer.contract.config import (
     total_steps,
 )
 from trainer.contract.configerrors import explain_combination, explain_errors
+from trainer.contract.cost import check_cost
+from trainer.contract.footprint import check_memory
 from trainer.contract.protocol import GONE_CODE, dumps
 
 
@@ -143,9 +145,12 @@ class RunService:
         return await self._launch(visitor, self._within_limit(config), parent_id=run_id)
 
     def _within_limit(self, config: RunConfig) -> RunConfig:
-        """The config, if its model is within this server's parameter limit (a setting)."""
+        """The config, if it is within this server's limits (settings): parameters, estimated
+        work and estimated peak memory of the worker."""
         try:
             check_size(config, self.settings.max_params)
+            check_memory(config, self.settings.max_run_memory_mib)
+            check_cost(config, self.settings.max_run_cost)
         except CombinationError as exc:
             raise InvalidInput([explain_combination(exc)]) from None
         return config
@@ -153,7 +158,9 @@ class RunService:
     async def _launch(self, visitor: Visitor, run_config: RunConfig,
                       parent_id: str | None) -> dict[str, Any]:
         check_active(self.store, visitor, self.settings.max_active_per_visitor)
-        check_queue(self.store, self.settings.max_queue)
+        evict = make_room(self.executor.waiting(), visitor, self.settings.max_queue)
+        if evict is not None:
+            await self.executor.stop(*evict)
         run_id = new_run_id()
         config = run_config.model_dump(mode="json")
         row = {"id": run_id, "owner": visitor.id, "name": run_config.name, "status": "queued",

@@ -12,6 +12,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trainer.contract.config import MAX_TRAINABLE_PARAMS
+from trainer.contract.cost import DEFAULT_MAX_RUN_COST
+from trainer.contract.footprint import DEFAULT_MAX_RUN_MEMORY_MIB
 
 LOOPBACK_NAMES = ("localhost",)
 ANY_ADDRESS = ("0.0.0.0", "::", "[::]", "")
@@ -50,6 +52,10 @@ class Settings(BaseSettings):
     # RunConfig itself refuses more than MAX_TRAINABLE_PARAMS; this setting can only lower it.
     max_params: int = Field(MAX_TRAINABLE_PARAMS, ge=1)
     max_run_seconds: float = Field(600, gt=0)
+    # A run's estimated work (trainer/contract/cost.py) and peak worker memory
+    # (trainer/contract/footprint.py); past either, the run is refused with a 422.
+    max_run_cost: int = Field(DEFAULT_MAX_RUN_COST, ge=1)
+    max_run_memory_mib: int = Field(DEFAULT_MAX_RUN_MEMORY_MIB, ge=16)
     # A script's run (GradWatchCallback) with no post for this long ends failed (server/ingest.py).
     script_idle_seconds: float = Field(120, gt=0)
     max_body_bytes: int = Field(65536, ge=1024)

@@ -43,6 +43,7 @@ class StubExecutor(Executor):
 
     async def submit(self, *args: Any) -> None: ...
     async def stop(self, run_id: str, reason: str = "") -> bool: return False
+    def waiting(self) -> list[tuple[str, str]]: return []
     def queue_position(self, run_id: str) -> int | None: return None
     def health(self) -> dict[str, Any]: return {}
     async def close(self) -> None: ...

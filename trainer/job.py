@@ -13,10 +13,27 @@ from tensorflow.python.framework import ops
 from trainer import loop
 from trainer.contract import protocol
 from trainer.contract.config import RunConfig, steps_per_epoch, total_steps
+from trainer.contract.figures import VALIDATION_BATCH
 from trainer.datasets import Dataset, make_dataset
 from trainer.modelcache import CACHE
 from trainer.models import build_model, describe_layers, graph_key, prepare
 from trainer.recorder import Emit, Outcome, ShouldStop, StepRecorder
+
+
+def _no_background_threads() -> tf.data.Options:
+    """tf.data options for arrays already in memory: no prefetch thread, no autotuning thread.
+
+    A run stopped mid-epoch (its wall-time limit, a stop request) drops its iterator with a
+    prefetch under way; tearing that down waited seconds for tf.data's background threads, and
+    sometimes for ever (issue 12, B9). Slicing arrays in memory needs no background work.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.experimental_optimization.inject_prefetch = False
+    return options
+
+
+_NO_BACKGROUND_THREADS = _no_background_threads()
 
 
 def _batches(data: Dataset, config: RunConfig) -> tf.data.Dataset:
@@ -28,7 +45,7 @@ def _batches(data: Dataset, config: RunConfig) -> tf.data.Dataset:
     return (tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
             .shuffle(len(data.x_train), seed=config.seed, reshuffle_each_iteration=True)
             .batch(config.training.batch_size)
-            .prefetch(2))
+            .with_options(_NO_BACKGROUND_THREADS))
 
 
 def _train(config: RunConfig, emit: Emit, should_stop: ShouldStop, max_seconds: float,
@@ -44,8 +61,11 @@ def _train(config: RunConfig, emit: Emit, should_stop: ShouldStop, max_seconds: 
                           steps_per_epoch(config), time.time()))
     recorder = StepRecorder(config, model.probe_layout, emit, should_stop,
                             started_at + max_seconds, max_seconds)
+    # Validation does not train, so its batch size changes nothing but speed: at batch size 1
+    # it took hundreds of Keras steps per epoch, during which the run could not stop.
+    val_batch = max(config.training.batch_size, VALIDATION_BATCH)
     validation = (tf.data.Dataset.from_tensor_slices((data.x_val, data.y_val))
-                  .batch(config.training.batch_size))
+                  .batch(val_batch).with_options(_NO_BACKGROUND_THREADS))
     loop.fit(model, _batches(data, config), config.training.epochs, steps_per_epoch(config),
              recorder, validation)
     recorder.flush()

@@ -55,6 +55,10 @@ class Executor(ABC):
         """
 
     @abstractmethod
+    def waiting(self) -> list[tuple[str, str]]:
+        """(run_id, owner) of every run waiting for a worker, oldest first."""
+
+    @abstractmethod
     def queue_position(self, run_id: str) -> int | None:
         """1-based position of a queued run (1 = next to start), None if not queued."""
 

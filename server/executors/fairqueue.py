@@ -49,6 +49,10 @@ class FairQueue:
         self._cache = None
         return self._waiting.pop(run_id, None)
 
+    def waiting(self) -> list[tuple[str, str]]:
+        """(run_id, owner) of the waiting runs in arrival order."""
+        return [(job.run_id, job.owner) for job in self._waiting.values()]
+
     def drain(self) -> list[Pending]:
         """Empty the queue, returning what waited (in arrival order)."""
         jobs = list(self._waiting.values())

@@ -88,6 +88,9 @@ class LocalExecutor(Executor):
         worker.request_stop(reason, time.monotonic() + STOP_GRACE)
         return True
 
+    def waiting(self) -> list[tuple[str, str]]:
+        return self._queue.waiting()
+
     def queue_position(self, run_id: str) -> int | None:
         return self._queue.position(run_id, self._running_owners())
 

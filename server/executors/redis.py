@@ -123,6 +123,10 @@ class RedisExecutor(Executor):
             self._settle(run_id, finished("stopped", reason))
         return True
 
+    def waiting(self) -> list[tuple[str, str]]:
+        # self.runs keeps submission order (resumed runs first)
+        return [(run_id, t.owner) for run_id, t in self.runs.items() if t.status == "queued"]
+
     def queue_position(self, run_id: str) -> int | None:
         tracked = self.runs.get(run_id)
         if tracked is None or tracked.status != "queued":
