@@ -3,6 +3,7 @@ real server's API. The fixtures are in tests/pagefixtures.py."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -21,9 +22,11 @@ AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.m
 
 class Console:
     """Collects the page's console errors and uncaught exceptions; `csp` holds those that
-    report something the Content-Security-Policy refused (the page fixture fails on any)."""
+    report something the Content-Security-Policy refused (the page fixture fails on any).
+    It also gives the page a `wait_for_function` that the page's CSP cannot refuse (wait_js)."""
 
     def __init__(self, page):
+        page.wait_for_function = functools.partial(wait_js, page)
         self.errors: list[str] = []
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
@@ -31,6 +34,35 @@ class Console:
     @property
     def csp(self) -> list[str]:
         return [e for e in self.errors if "Content Security Policy" in e]
+
+
+DEFAULT_WAIT_MS = 20_000
+
+
+def wait_js(page, expression: str, arg: Any = None, timeout: float | None = None,
+            polling: Any = None) -> Any:
+    """Playwright's `wait_for_function`, polled from Python: evaluates `expression` (an
+    expression, or a function of `arg`) every 50 ms until it is truthy and returns its value.
+
+    Playwright's own polling re-runs the predicate from a requestAnimationFrame callback in the
+    page, where Chromium applies the page's `script-src 'self'` and refuses the predicate as
+    eval ("EvalError ... 'unsafe-eval'"); each `page.evaluate` is a DevTools call, which the
+    policy does not govern. An exception (a plot not drawn yet, a page reloading) counts as
+    "not yet"; at the timeout the last one is raised."""
+    deadline = time.monotonic() + (DEFAULT_WAIT_MS if timeout is None else timeout) / 1000
+    while True:
+        error: Exception | None = None
+        try:
+            value = page.evaluate(expression, arg)
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001 — retried until the deadline
+            error = e
+        if time.monotonic() > deadline:
+            if error is not None:
+                raise error
+            raise TimeoutError(f"wait_js: not true within {timeout} ms: {expression}")
+        time.sleep(0.05)
 
 
 def field(page, path: str):

@@ -13,7 +13,8 @@ from the worker's cache) traces it in a background thread while this thread keep
 eager steps, and switches to the chunks when the trace is ready. The switch changes no figure:
 Grappler's arithmetic optimizer, which reorders floating-point sums in traced graphs, is turned
 off in this process (`tf.config.optimizer`), and with it a traced step is bit for bit the eager
-step (`tests/test_probe.py` checks it on every step of a run).
+step (`tests/test_probe.py` checks it on every step of a run). A recurrent model is the
+exception (`ProbedModel.eager_steps_match_traced`): it waits for its trace, as before.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def fit(model: ProbedModel, train: tf.data.Dataset, epochs: int, steps_per_epoch
             if first:
                 _eager_step(model, batches, recorder)
                 done, first = 1, False
-                if not traced:
+                if not traced and model.eager_steps_match_traced():
                     tracer = _Tracer(chunk, batches, on_trace() if on_trace else None)
             while (done < steps_per_epoch and recorder.outcome is None and tracer is not None
                    and not tracer.ready()):
