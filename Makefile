@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: setup run test bench lint clean docs
+.PHONY: setup run test test-extended bench lint clean docs
 
 setup: $(STAMP)
 
@@ -22,6 +22,10 @@ run: setup
 # node_modules/ too: the browser tests run axe-core (pinned in package.json) against the page.
 test: setup $(NODE_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests `make test` leaves out (marker `extended`, pyproject.toml): CI runs these too.
+test-extended: setup $(NODE_DEPS)
+	$(BIN)/python -m pytest -m extended $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python -m benchmarks

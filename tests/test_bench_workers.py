@@ -4,7 +4,8 @@ import pytest
 
 from benchmarks import worker_memory
 
-pytestmark = pytest.mark.slow
+# Each trains a dozen runs (about 50 s on 2 cores): `make test-extended` and CI run them.
+pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
 
 def test_the_suite_reports_hits_and_misses_with_the_cache_on():

@@ -1,4 +1,5 @@
-"""Every `make bench` suite runs at its small size, so a benchmark cannot break unseen (issue 18).
+"""Every `make bench` suite runs at its small size, so a benchmark cannot break unseen (issue 18):
+the quicker ones in `make test`, the others in `make test-extended` (CI runs both).
 
 The figures at this size mean nothing; that the suite runs to the end and reports does.
 """
@@ -11,10 +12,16 @@ import pytest
 
 from benchmarks.__main__ import SUITES, run_suite
 
+# The suites whose smoke run takes 20-50 s on 2 cores: `make test-extended` and CI run them.
+EXTENDED = {"probe_overhead", "run_throughput", "first_frame", "fanout", "live_latency",
+            "worker_memory"}
+
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # most suites start a server with warm workers: slow on a busy machine
-@pytest.mark.parametrize("name", list(SUITES))
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.extended) if name in EXTENDED else name
+    for name in SUITES])
 def test_the_suite_runs_at_its_smoke_size(name: str) -> None:
     if name == "heatmap_browser" and not os.path.exists("/usr/bin/chromium"):
         message = "Chromium not found at /usr/bin/chromium: apt-get install chromium"

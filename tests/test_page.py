@@ -300,6 +300,8 @@ def test_the_colour_bar_marks_use_the_diagnosis_thresholds(page):
     }
 
 
+# A minute of training (tests/test_presets.py checks the same learning in `make test`).
+@pytest.mark.extended
 def test_the_lstm_learns_what_the_simple_rnn_cannot_in_the_before_after_table(page, context):
     # The two presets as they are (≈ 15 s and 45 s of training here): the SimpleRNN's
     # validation MSE stays near 0.167 (always answering 1), the LSTM's falls to ~10⁻³.
