@@ -27,6 +27,7 @@ class LiveState:
     history: dict[str, list[Any]] = field(default_factory=empty_history)
     epochs: list[dict[str, Any]] = field(default_factory=list)
     diagnosis: dict[str, Any] | None = None
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)  # {step, diagnosis}, as made
 
 
 class LiveRuns:

@@ -98,6 +98,10 @@ class RunEvents:
     def _diagnosis(self, run_id: str, live: LiveState, event: dict[str, Any]) -> None:
         live.diagnosis = event.get("diagnosis")
         self.store.set_later(run_id, diagnosis=live.diagnosis)
+        if live.diagnosis is not None:  # the timeline replay reads: made after the steps sent
+            step = max(0, live.progress.get("step", 0) - 1)  # before it (trainer/recorder.py)
+            live.diagnoses.append({"step": step, "diagnosis": live.diagnosis})
+            self.store.append_diagnosis(run_id, step, live.diagnosis)
         self.hub.publish(run_id, event)
 
     def _position(self, run_id: str, live: LiveState, event: dict[str, Any]) -> None:

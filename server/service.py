@@ -122,6 +122,16 @@ class RunService:
         return (row, lambda fields: self.store.history_pages(run_id, fields),
                 lambda: self.store.history_widths(run_id))
 
+    async def diagnoses(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's diagnoses as they changed, `{step, diagnosis}` in step order: the stored
+        ones, with those this process received and has not written yet."""
+        self.row(run_id)  # 404 first
+        live = self.live.get(run_id)
+        made = list(live.diagnoses) if live is not None else []
+        stored = await asyncio.to_thread(self.store.diagnoses, run_id)
+        return sorted({d["step"]: d for d in [*stored, *made]}.values(),
+                      key=lambda d: d["step"])
+
     def _read_all(self, run_id: str) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any]]:
         return self.row(run_id), self.store.history(run_id), self.store.epochs(run_id)
 

@@ -77,6 +77,13 @@ async def get_history_range(
                                                   parse_metrics(metrics)))
 
 
+@router.get("/{run_id}/diagnoses", responses=answers(404))
+async def get_diagnoses(run_id: str, service: ServiceDep) -> StrictJSONResponse:
+    """The run's diagnosis as it changed: `{run_id, diagnoses: [{step, diagnosis}]}`, each made
+    when `step` was the last recorded step (replay shows the one it had reached)."""
+    return StrictJSONResponse({"run_id": run_id, "diagnoses": await service.diagnoses(run_id)})
+
+
 @router.post("/{run_id}/stop", status_code=202, response_model=Run,
              responses=answers(403, 404, 409))
 async def stop_run(run_id: str, service: ServiceDep, visitor: Caller) -> StrictJSONResponse:

@@ -8,6 +8,7 @@ Each thread reads through its own connection, so reads never wait for the writer
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -156,6 +157,10 @@ class RunStore:
     def append_epoch(self, run_id: str, event: dict[str, Any]) -> None:
         """Buffer an epoch event of a run."""
         self._buffer("epochs", [(run_id, event["epoch"], dumps(event))])
+
+    def append_diagnosis(self, run_id: str, step: int, diagnosis: dict[str, Any]) -> None:
+        """Buffer a diagnosis of a run, made when `step` was its last recorded step."""
+        self._buffer("diagnoses", [(run_id, step, dumps(diagnosis))])
 
     def set_stream_position(self, run_id: str, entry_id: str) -> None:
         """Buffer the last stream entry handled for a run; it is written after (or with) the
@@ -310,6 +315,11 @@ class RunStore:
             empty = np.zeros(0) if field in chunks.FLOAT_FIELDS else np.zeros((0, width))
             out[field] = np.concatenate(pieces or [empty])[keep]
         return out
+
+    def diagnoses(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's diagnoses as they changed: `{step, diagnosis}` in step order."""
+        return [{"step": step, "diagnosis": json.loads(data)}
+                for step, data in self._query(sql.DIAGNOSES, (run_id,))]
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         """A run's epoch events, in order."""

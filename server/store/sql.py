@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL, epoch INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS diagnoses (
+    run_id TEXT NOT NULL, step INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stream_positions (
     run_id TEXT PRIMARY KEY, entry_id TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -61,11 +65,13 @@ CHUNKS_OVERLAPPING = (f"SELECT {_CHUNK_KEY} FROM step_chunks WHERE run_id = ? "
 LAST_CHUNK = (f"SELECT {_CHUNK_KEY} FROM step_chunks WHERE run_id = ? "
               "ORDER BY first_step DESC LIMIT 1")
 EPOCHS = "SELECT data FROM epochs WHERE run_id = ? ORDER BY epoch"
+DIAGNOSES = "SELECT step, data FROM diagnoses WHERE run_id = ? ORDER BY step"
 
 # -- immediate writes ----------------------------------------------------------------------------
 INSERT_RUN = f"INSERT INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
 FAIL_ACTIVE = f"UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE {IS_ACTIVE}"
 DELETE_RUN = ("DELETE FROM step_chunks WHERE run_id = ?", "DELETE FROM epochs WHERE run_id = ?",
+              "DELETE FROM diagnoses WHERE run_id = ?",
               "DELETE FROM stream_positions WHERE run_id = ?", "DELETE FROM runs WHERE id = ?")
 
 # -- buffered writes, by kind --------------------------------------------------------------------
@@ -75,6 +81,7 @@ DELETE_CHUNK = "DELETE FROM step_chunks WHERE run_id = ? AND first_step = ?"
 STEP_KINDS = ("steps", "drop")  # buffered per run, applied to its chunks (write_steps)
 BUFFERED = {
     "epochs": "INSERT OR REPLACE INTO epochs (run_id, epoch, data) VALUES (?, ?, ?)",
+    "diagnoses": "INSERT OR REPLACE INTO diagnoses (run_id, step, data) VALUES (?, ?, ?)",
     "position": "INSERT OR REPLACE INTO stream_positions (run_id, entry_id) VALUES (?, ?)",
 }
 
@@ -163,7 +170,7 @@ def write_steps(conn: sqlite3.Connection, run_id: str, ops: list[tuple[str, Any]
 
 
 def delete_run(conn: sqlite3.Connection, run_id: str) -> int:
-    """Delete a run with its steps, epochs and stream position, in one transaction."""
+    """Delete a run with its steps, epochs, diagnoses and stream position, in one transaction."""
     with transaction(conn):
         *records, runs = DELETE_RUN
         for statement in records:
