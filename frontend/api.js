@@ -67,6 +67,8 @@ export const getSchema = () => request("GET", "/api/schema");
 export const getPresets = () => request("GET", "/api/presets");
 export const listRuns = () => request("GET", "/api/runs");
 export const getRun = (id) => request("GET", runPath(id));
+/** A run's diagnosis as it changed: `{run_id, diagnoses: [{step, diagnosis}]}`, step order. */
+export const getDiagnoses = (id) => request("GET", `${runPath(id)}/diagnoses`);
 export const createRun = (config) => request("POST", "/api/runs", config);
 export const restartRun = (id, overrides) => request("POST", `${runPath(id)}/restart`, overrides);
 export const stopRun = (id) => request("POST", `${runPath(id)}/stop`);

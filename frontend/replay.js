@@ -2,7 +2,8 @@
 // Replay: a run's recorded steps shown up to a chosen step, so a run that trained in three
 // seconds can be watched at a student's pace, or scrubbed to any step. It draws from the history
 // the page already holds: each ColumnStore is cut at the step (a view over the same arrays, no
-// copy), so the colour scale stays the whole run's and nothing is fetched again.
+// copy), so the colour scale stays the whole run's and nothing is fetched again. The diagnosis
+// shown is the one the run had at that step (`diagnosisAt`, from GET /api/runs/{id}/diagnoses).
 
 import { FIELDS, metricOf } from "./metrics.js";
 
@@ -48,6 +49,22 @@ export function seriesUpTo(series, step) {
     timeNorms: last >= 0 ? Array.from(time.data, (row) => 10 ** row[last]) : null,
     timeStep: last >= 0 ? time.step(last) : null,
   };
+}
+
+/**
+ * The diagnosis a run had when `step` was its newest step: the last of `timeline` (its
+ * diagnoses as they changed, `{step, diagnosis}` in step order) made at or before `step`, or
+ * null before the first.
+ * @param {{step: number, diagnosis: any}[]} timeline
+ * @param {number} step
+ */
+export function diagnosisAt(timeline, step) {
+  let found = null;
+  for (const entry of timeline) {
+    if (entry.step > step) break;
+    found = entry.diagnosis;
+  }
+  return found;
 }
 
 /**

@@ -134,8 +134,7 @@ export class ReplayBar {
     this.slider.setAttribute("aria-valuetext", text);
     this.position.textContent = this.step === null
       ? `every step${this.active ? " (live)" : ""}: 0–${last}`
-      // The page holds only the newest diagnosis, not what it said at each step.
-      : `steps 0–${shown} of ${last} (the diagnosis above is the newest)`;
+      : `steps 0–${shown} of ${last}, with the diagnosis as it was then`;
     // Its name says what it does next (a toggle whose name changes takes no aria-pressed).
     this.toggle.textContent = this.clock.playing ? "Pause" : "Play";
     this.live.hidden = this.step === null;

@@ -11,7 +11,7 @@ import { Plots } from "./plots.js";
 import { updateState } from "./state.js";
 import { renderSummary } from "./summary.js";
 import { renderLayers } from "./layers.js";
-import { seriesUpTo } from "./replay.js";
+import { diagnosisAt, seriesUpTo } from "./replay.js";
 import { ReplayBar } from "./replaybar.js";
 import { DrawScheduler, isActive, within } from "./util.js";
 import { WatchedRun } from "./watched.js";
@@ -54,6 +54,7 @@ export class WatchView {
       caption: find("compare-caption"),
     };
     this.heatmapCaption = find("heatmap-caption");
+    this.diagnosisStep = find("diagnosis-step");
     this.layerParts = { box: find("layers-info"), list: find("layers-list"),
       why: find("layers-why"), count: find("layers-count") };
     this.heatmapBox = /** @type {HTMLElement} */ (root.querySelector(".heatmaps"));
@@ -67,6 +68,9 @@ export class WatchView {
       field: DEFAULT_FIELD, scale: DEFAULT_SCALE, row: null, logLoss: false, zoom: null,
     };
     this.parentOffered = false;
+    // The watched run's diagnoses as they changed, fetched when replay first needs them:
+    // {id, entries: [{step, diagnosis}] or null while loading or when it could not be read}.
+    this.timeline = null;
     this.scheduler = new DrawScheduler();
     this.plots = new Plots({
       root,
@@ -75,7 +79,7 @@ export class WatchView {
     });
     this.replay = new ReplayBar({
       root,
-      onStep: () => this.requestPlots(),
+      onStep: () => this.renderDiagnosis(),
       onSettle: (step) => updateState({ step }),
     });
     this.bind();
@@ -144,7 +148,13 @@ export class WatchView {
 
   watchedChanged(part) {
     if (part === "data" || part === "run") this.syncReplay();
-    if (part === "diagnosis") this.renderDiagnosis();
+    if (part === "diagnosis") {
+      const live = this.watched;
+      if (live?.diagnosis && this.timeline?.id === live.id && this.timeline.entries) {
+        this.timeline.entries.push({ step: live.series.last?.step ?? 0, diagnosis: live.diagnosis });
+      }
+      this.renderDiagnosis();
+    }
     if (part === "data") {
       this.scheduler.request("status", () => this.renderWatchedStatus());
       this.requestPlots();
@@ -167,8 +177,38 @@ export class WatchView {
   }
 
   renderDiagnosis() {
-    renderDiagnosis(this.watched, this.onApply);
+    const step = this.replay.step;
+    renderDiagnosis(this.diagnosedRun(step), this.onApply);
+    const known = this.timeline?.id === this.watched?.id && this.timeline?.entries;
+    this.diagnosisStep.textContent = step === null ? "" : known ? ` (as it was at step ${step})`
+      : " (the newest: the diagnosis at this step is not known yet)";
     this.requestPlots();
+  }
+
+  /**
+   * The watched run as the diagnosis box shows it: replayed to `step`, with the diagnosis it
+   * had then (the timeline is fetched once per run; until it comes, the newest).
+   * @param {number | null} step
+   */
+  diagnosedRun(step) {
+    const live = this.watched;
+    if (!live || step === null) return live;
+    if (this.timeline?.id !== live.id) this.loadTimeline(live.id);
+    const entries = this.timeline?.entries;
+    if (!entries) return live;
+    const shown = Object.create(live);
+    shown.diagnosis = diagnosisAt(entries, step);
+    return shown;
+  }
+
+  loadTimeline(id) {
+    const timeline = { id, entries: null };
+    this.timeline = timeline;
+    api.getDiagnoses(id).then((answer) => {
+      if (this.timeline !== timeline) return;
+      timeline.entries = Array.isArray(answer?.diagnoses) ? answer.diagnoses : null;
+      this.renderDiagnosis();
+    }, () => {}); // unreadable: the newest diagnosis stays, and the box says so
   }
 
   renderWatchedStatus() {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ReplayClock, seriesUpTo, storeUpTo } from "../replay.js";
+import { ReplayClock, diagnosisAt, seriesUpTo, storeUpTo } from "../replay.js";
 import { RunSeries } from "../series.js";
 
 const steps = (n, every = 1) => Array.from({ length: n }, (_, k) => ({
@@ -46,4 +46,18 @@ test("the clock replays a whole run in its duration, whatever the run's length",
   assert.equal(clock.playing, false);
   clock.pause();
   assert.equal(clock.advance(5, 999), 999);
+});
+
+test("the diagnosis at a step is the last one made at or before it", () => {
+  const timeline = [
+    { step: 9, diagnosis: { state: "healthy" } },
+    { step: 24, diagnosis: { state: "vanishing" } },
+    { step: 39, diagnosis: { state: "vanishing", ratio: 1e-6 } },
+  ];
+  assert.equal(diagnosisAt(timeline, 0), null); // before the first: none yet
+  assert.equal(diagnosisAt(timeline, 9).state, "healthy");
+  assert.equal(diagnosisAt(timeline, 23).state, "healthy");
+  assert.equal(diagnosisAt(timeline, 24).state, "vanishing");
+  assert.equal(diagnosisAt(timeline, 1000).ratio, 1e-6);
+  assert.equal(diagnosisAt([], 5), null);
 });
