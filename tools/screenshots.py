@@ -2,18 +2,19 @@
 
 Starts a real server on a loopback port (a temporary data dir, an access code and an admin
 token, one worker), trains real preset runs and drives Debian's Chromium through them, writing
-into docs/:
+into docs/ (1400×900 PNGs but the phone's):
 
-    screenshot.png          the vanishing sigmoid preset watched to completion (1400×900)
+    screenshot.png          the vanishing sigmoid preset watched to completion
     screenshot-compare.png  "Apply suggestion" on it: before (left) and after (right)
     screenshot-replay.png   the completed run replayed, paused partway
-    screenshot-phone.png    a phone (390×844) watching the run
+    screenshot-phone.png    a phone (390×844 at 2×: 780×1688) watching the run
     screenshot-teacher.png  the teacher console: the admin token entered, students' runs
     screenshot-script.png   examples/watch_my_cnn.py streamed in with GradWatchCallback
 
-`python -m tools.screenshots replay phone` takes only some of them (the runs they need are
-trained all the same). The page's CSP refuses Playwright's in-page polling, so every wait is
-polled from Python (tests/pagekit.py's wait_js). Takes a few minutes on two cores.
+`python -m tools.screenshots replay phone` takes only some of them (the vanishing run is always
+trained, and each shot trains what it needs). The page's CSP refuses Playwright's in-page
+polling, so every wait is polled from Python (tests/pagekit.py's wait_js). Takes a few minutes
+on two cores.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ SHOTS = ("watch", "compare", "replay", "phone", "teacher", "script")
 # What each student starts in the teacher's shot: preset ids, small runs (250 steps each).
 STUDENTS = (("vanishing-sigmoid", "fixed-relu-he"), ("exploding-init", "tamed-clipping"),
             ("fixed-batchnorm",))
-# A longer run (about 45 s), still training when the teacher looks: the LSTM on the adding problem.
+# A longer run (1500 steps, minutes here), still training when the teacher looks: the LSTM on
+# the adding problem. It is stopped once the teacher's shot is taken.
 LONG_PRESET = "fixed-lstm"
 
 
