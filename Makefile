@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: setup run test test-extended bench lint clean docs
+.PHONY: setup run test test-extended bench lint clean docs screenshots
 
 setup: $(STAMP)
 
@@ -32,7 +32,7 @@ bench: setup
 
 # ruff, then the page: ESLint, and TypeScript's check against the generated contract.js.
 lint: setup $(NODE_DEPS)
-	$(BIN)/ruff check server trainer tests benchmarks
+	$(BIN)/ruff check server trainer tests benchmarks tools
 	mkdir -p build/contract
 	$(BIN)/python -m trainer.contract.pagecontract > build/contract/contract.js
 	npx --no-install eslint frontend eslint.config.js
@@ -48,3 +48,7 @@ clean:
 docs: setup
 	$(BIN)/python tools/update_doc.py docs/remedies.md REMEDIES-TABLE $(BIN)/python -m tools.remedies_table
 	$(BIN)/python tools/update_doc.py docs/diagnosis.md DIAGNOSIS-CASES $(BIN)/python -m tools.diagnosis_cases --markdown
+
+# The README's PNGs in docs/, re-taken: a real server and real runs, driven in Chromium.
+screenshots: setup
+	$(BIN)/python -m tools.screenshots
