@@ -24,6 +24,13 @@ from tests.helpers import client, open_ws, run_server, strict_loads
 PARTIAL_HEAD = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 
+def serve(data_dir: Path, max_files: int | None = None, **settings: str
+          ) -> contextlib.AbstractContextManager[str]:
+    """`run_server` without workers, with these settings (`HEADER_TIMEOUT_SECONDS="1"`)."""
+    env = {f"GRADWATCH_{name}": value for name, value in settings.items()}
+    return run_server(data_dir, max_files=max_files, GRADWATCH_WORKERS="0", **env)
+
+
 def connect(url: str, first: bytes = b"") -> socket.socket:
     """A raw connection to the server that has sent `first` and nothing more."""
     port = int(url.rsplit(":", 1)[1])
@@ -64,7 +71,7 @@ def timed_health(url: str) -> tuple[int, float]:
 
 
 def test_slow_request_heads_are_closed_while_others_are_served(tmp_path: Path) -> None:
-    with run_server(tmp_path, WORKERS="0", HEADER_TIMEOUT_S="1.5") as url, \
+    with serve(tmp_path, HEADER_TIMEOUT_SECONDS="1.5") as url, \
             sockets(url, 50, PARTIAL_HEAD) as slow:
         deadline = time.monotonic() + 4
         while time.monotonic() < deadline:  # a header line now and then, never the end
@@ -80,7 +87,7 @@ def test_slow_request_heads_are_closed_while_others_are_served(tmp_path: Path) -
 def test_a_slow_request_body_is_answered_408_and_closed(tmp_path: Path) -> None:
     head = (b"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Content-Length: 1000\r\n\r\n{")
-    with run_server(tmp_path, WORKERS="0", BODY_TIMEOUT_S="1") as url, \
+    with serve(tmp_path, BODY_TIMEOUT_SECONDS="1") as url, \
             sockets(url, 5, head) as slow:
         time.sleep(3)
         assert all(closed_by_server(sock) for sock in slow)
@@ -93,7 +100,7 @@ def test_a_slow_request_body_is_answered_408_and_closed(tmp_path: Path) -> None:
 
 def test_with_256_files_250_idle_connections_leave_room_for_real_requests(
         tmp_path: Path) -> None:
-    with run_server(tmp_path, WORKERS="0", max_files=256) as url, sockets(url, 250) as idle:
+    with serve(tmp_path, max_files=256) as url, sockets(url, 250) as idle:
         for _ in range(5):
             status, seconds = timed_health(url)
             assert status == 200 and seconds < 2, (status, seconds)
@@ -101,7 +108,7 @@ def test_with_256_files_250_idle_connections_leave_room_for_real_requests(
 
 
 def test_one_address_past_its_cap_is_refused_503_but_its_sockets_stay(tmp_path: Path) -> None:
-    with run_server(tmp_path, WORKERS="0", HEADER_TIMEOUT_S="1", BODY_TIMEOUT_S="1",
+    with serve(tmp_path, HEADER_TIMEOUT_SECONDS="1", BODY_TIMEOUT_SECONDS="1",
                     MAX_CONNECTIONS_PER_ADDRESS="3") as url, client(url) as http:
         run = http.post("/api/runs", json={}).json()  # queued: no worker
 
@@ -125,8 +132,8 @@ def test_one_address_past_its_cap_is_refused_503_but_its_sockets_stay(tmp_path: 
 
 
 def test_an_idle_websocket_outlives_the_timeouts(tmp_path: Path) -> None:
-    with run_server(tmp_path, WORKERS="0", HEADER_TIMEOUT_S="1",
-                    BODY_TIMEOUT_S="1") as url, client(url) as http:
+    with serve(tmp_path, HEADER_TIMEOUT_SECONDS="1",
+                    BODY_TIMEOUT_SECONDS="1") as url, client(url) as http:
         run = http.post("/api/runs", json={}).json()
 
         async def watch() -> str:
