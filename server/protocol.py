@@ -77,14 +77,21 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        if self.slot is not None:
+        # A body that ends after its answer (a 413 sent before reading it) leaves the
+        # connection waiting for the next head, deadline included.
+        if self.slot is not None and self.cycle is not None and not self.cycle.response_complete:
             self.guard.busy(self.slot)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self.slot is not None and not self.transport.is_closing() and self.cycle is not None \
-                and self.cycle.response_complete:
+        cycle = self.cycle
+        if self.slot is None or cycle is None or self.transport.is_closing():
+            return
+        if cycle.response_complete:
             self._await_head()
+        elif cycle.more_body:  # a pipelined request starts with its body still to come
+            self.guard.wait(self.slot)
+            self._arm(self.guard.body_seconds, self._body_timed_out)
 
     def handle_websocket_upgrade(self) -> None:
         if self.slot is not None:

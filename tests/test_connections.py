@@ -125,6 +125,18 @@ def test_a_slow_request_body_is_answered_408_and_closed(quick: str) -> None:
             assert answer.startswith(b"HTTP/1.1 408") and b"request body took longer" in answer
 
 
+def test_a_body_sent_after_its_early_answer_leaves_the_connection_to_the_head_deadline(
+        quick: str) -> None:
+    head = (b"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000\r\n\r\n")
+    with sockets(quick, 1, head) as (sock,):
+        sock.settimeout(5)
+        assert sock.recv(100).startswith(b"HTTP/1.1 413")  # answered before the body came
+        sock.sendall(b" " * 100000)  # then the body, then nothing: an idle connection
+        time.sleep(2)
+        assert closed_by_server(sock)
+
+
 def test_with_256_files_250_idle_connections_leave_room_for_real_requests(
         tmp_path: Path) -> None:
     with serve(tmp_path, max_files=256) as url, sockets(url, 250) as idle:
