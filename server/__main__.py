@@ -7,7 +7,18 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
+from server.connections import ConnectionGuard, connection_limit, raise_file_limit
+from server.protocol import guarded_protocol
 from server.settings import Settings, executor_problem, exposure_problem
+
+
+def connection_guard(settings: Settings) -> ConnectionGuard:
+    """The slots for client connections: as many as the settings and the open-file limit allow."""
+    open_files = raise_file_limit()
+    workers = settings.workers if settings.executor == "local" else 0
+    return ConnectionGuard(connection_limit(settings.max_connections, workers, open_files),
+                           settings.max_connections_per_address,
+                           settings.header_timeout_seconds, settings.body_timeout_seconds)
 
 
 def main() -> int:
@@ -30,7 +41,9 @@ def main() -> int:
     # ~100 ms a request behind an export (issue 12, B3); at 0.5 ms it waits a tenth of that.
     sys.setswitchinterval(0.0005)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, ws_per_message_deflate=False)
+                log_level=settings.log_level, ws_per_message_deflate=False,
+                http=guarded_protocol(connection_guard(settings)),
+                timeout_keep_alive=settings.idle_timeout_seconds)  # type: ignore[arg-type]
     return 0
 
 

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     # A script's run (GradWatchCallback) with no post for this long ends failed (server/ingest.py).
     script_idle_seconds: float = Field(120, gt=0)
     max_body_bytes: int = Field(65536, ge=1024)
+    # Slow and idle connections (server/connections.py, issue 12 B4): a request head must be
+    # complete this long after the connection opens or the previous answer ends, a body this
+    # long after its head (else 408); a keep-alive connection idle this long is closed.
+    # Answers being written and websockets have no deadline.
+    header_timeout_seconds: float = Field(10, gt=0)
+    body_timeout_seconds: float = Field(30, gt=0)
+    idle_timeout_seconds: float = Field(5, gt=0)
+    # Client connections held at once (fewer when the limit of open files is lower); at the
+    # limit the one that has waited longest for its client is closed for a newcomer, and with
+    # every one busy the newcomer gets a 503. One client address may hold at most the second.
+    max_connections: int = Field(1000, ge=16)
+    max_connections_per_address: int = Field(500, ge=1)
     max_sockets_per_visitor: int = Field(20, ge=1)
     # Wrong access codes a minute allowed per student; one address (a class behind one NAT
     # address) may make class_size × this before /join answers 429 (server/attempts.py).

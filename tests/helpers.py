@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -31,20 +32,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_server(data_dir: Path, *, crash: bool = False, **env: str) -> Iterator[str]:
+def run_server(data_dir: Path, *, crash: bool = False, max_files: int | None = None,
+               **env: str) -> Iterator[str]:
     """Run `python -m server` on a free loopback port; yields its base URL.
 
     Args:
         data_dir: GRADWATCH_DATA_DIR (the server's log is written there too, as server.log).
         crash: end it with SIGKILL, as a crash would, instead of a graceful SIGTERM.
+        max_files: the server's limit of open files (RLIMIT_NOFILE), when not inherited.
         **env: more GRADWATCH_* variables, e.g. GRADWATCH_WORKERS="0".
     """
-    with server_process(data_dir, crash=crash, **env) as (url, _):
+    with server_process(data_dir, crash=crash, max_files=max_files, **env) as (url, _):
         yield url
 
 
 @contextlib.contextmanager
-def server_process(data_dir: Path, *, crash: bool = False,
+def server_process(data_dir: Path, *, crash: bool = False, max_files: int | None = None,
                    **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`run_server` that also yields the server's process (the benchmarks read its memory)."""
     port = free_port()
@@ -57,13 +60,22 @@ def server_process(data_dir: Path, *, crash: bool = False,
     with open(log_path, "ab") as log:
         # A session of its own: its worker processes can be ended with it as one group.
         proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=environ,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=None if max_files is None else _limit_files(max_files))
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(proc, url, log_path)
         yield url, proc
     finally:
         _stop(proc, signal.SIGKILL if crash else signal.SIGTERM)
+
+
+def _limit_files(count: int) -> Callable[[], None]:
+    """What a child runs before exec to have at most `count` open files."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+    return limit
 
 
 def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
