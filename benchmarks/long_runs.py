@@ -13,7 +13,11 @@ on loopback with no workers. Per size:
 - `rss_above_idle_mib`: the server's peak memory above idle while 10 late viewers open the run
   (with `?buckets=625`) and one CSV export streams;
 - `thin_given_back`, `delete_given_back`: the share of the run's disk given back when its
-  history is thinned to the default cap (20,000 steps) and when it is deleted.
+  history is thinned to the default cap (20,000 steps) and when it is deleted;
+- `link_to_heatmap_s`, `socket_to_heatmap_s`, `page_pulled_bytes`: the run's link opened in
+  Chromium, until its heatmap is drawn (from the link, and from the page opening the run's
+  socket), and the bytes the page pulled for the history (benchmarks/pagelink.py);
+  `link_to_heatmap_ratio` the time ÷ the first size's, in the same run of the suite.
 
 `SMOKE` is the same at one small size, for the test suite.
 """
@@ -34,6 +38,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from benchmarks.live import LiveServer
+from benchmarks.pagelink import link_to_heatmap
 from benchmarks.synthetic import disk_bytes, write_run
 from server.store import RunStore
 from server.thinning import Thinner
@@ -166,6 +171,7 @@ def _measure(n_steps: int, n_layers: int) -> dict[str, Any]:
                     export.join()
 
                 peak = _peak_rss(server, crowd)
+                page = link_to_heatmap(url, "r", n_layers)
                 before_delete = disk_bytes(folder)
                 answer = http.delete("/api/runs/r", headers={"Authorization": f"Bearer {TOKEN}"})
                 answer.raise_for_status()
@@ -180,10 +186,15 @@ def _measure(n_steps: int, n_layers: int) -> dict[str, Any]:
                 "health_p95_ms_during_exports": round(health_p95, 1),
                 "rss_idle_mib": round(idle, 1), "rss_above_idle_mib": round(peak - idle, 1),
                 "delete_given_back": round((before_delete - after_delete) / stored, 3),
-                "thin_given_back": _thinned_share(n_steps, n_layers)}
+                "thin_given_back": _thinned_share(n_steps, n_layers), **page}
 
 
 def run() -> Iterator[dict[str, Any]]:
     """The long-run figures, one object per size (printed as each is measured)."""
+    first = None
     for n, layers in SIZES:
-        yield _measure(n, layers)
+        figures = _measure(n, layers)
+        first = first or figures["link_to_heatmap_s"]
+        if first and figures["link_to_heatmap_s"]:
+            figures["link_to_heatmap_ratio"] = round(figures["link_to_heatmap_s"] / first, 2)
+        yield figures

@@ -73,6 +73,8 @@ export const createRun = (config) => request("POST", "/api/runs", config);
 export const restartRun = (id, overrides) => request("POST", `${runPath(id)}/restart`, overrides);
 export const stopRun = (id) => request("POST", `${runPath(id)}/stop`);
 export const deleteRun = (id) => request("DELETE", runPath(id));
+/** A range of a run's steps (docs/protocol.md): exact, or a Summary past `buckets` steps. */
+export const getHistory = (id, query) => request("GET", `${runPath(id)}/history?${query}`);
 export const getToken = () => request("GET", "/api/token");
 /** Where a run's whole recorded history downloads from, as "csv" or "json". */
 export const metricsUrl = (id, format) => `${runPath(id)}/metrics?format=${format}`;

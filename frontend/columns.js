@@ -117,6 +117,39 @@ export class ColumnStore {
     this.capacity = capacity;
   }
 
+  /**
+   * Replace the columns whose steps lie in [lo, hi] by `steps` (ascending, inside [lo, hi]),
+   * `values[k]` the raw numbers of column k, one per row: a finer level of detail fetched for
+   * a range (the server's bucket maxima, or exact steps). Columns outside the range stay.
+   */
+  splice(lo, hi, steps, values) {
+    const start = this.lowerBound(lo);
+    const end = this.lowerBound(hi + 1);
+    const rows = Math.max(this.rows, ...values.map((v) => (Array.isArray(v) ? v.length : 0)));
+    const length = this.length - (end - start) + steps.length;
+    const capacity = Math.max(FIRST_CAPACITY, length);
+    const stepsArray = new Float64Array(capacity);
+    stepsArray.set(this.stepsArray.subarray(0, start));
+    stepsArray.set(steps, start);
+    stepsArray.set(this.stepsArray.subarray(end, this.length), start + steps.length);
+    const data = [];
+    for (let row = 0; row < rows; row += 1) {
+      const old = this.data[row];
+      const out = new Float32Array(capacity).fill(NaN, 0, length);
+      if (old) out.set(old.subarray(0, start));
+      for (let k = 0; k < steps.length; k += 1) out[start + k] = this.encode(values[k]?.[row]);
+      if (old) out.set(old.subarray(end, this.length), start + steps.length);
+      data.push(out);
+    }
+    this.stepsArray = stepsArray;
+    this.data = data;
+    this.length = length;
+    this.capacity = capacity;
+    if (length && this.lastPushed === null) this.lastPushed = this.stepsArray[length - 1];
+    this.generation += 1;
+    this.recomputeRange();
+  }
+
   /** Merge neighbouring columns pairwise (the step of the first, the larger value). */
   halve() {
     const half = Math.floor(this.length / 2);

@@ -20,14 +20,22 @@ export function powerOfTwoAtLeast(value) {
 
 const SPACING_SAMPLE = 65; // columns whose gaps decide the spacing
 
-/** The typical distance between recorded steps (the time view samples every 10th step). */
-function typicalSpacing(store) {
-  const n = Math.min(store.length, SPACING_SAMPLE);
+/**
+ * The typical distance between recorded steps from column `from` on (the time view samples
+ * every 10th step). The largest gap when the gaps are alike: a summarized run's buckets
+ * (lod.js) start 7 or 8 steps apart, and display columns of 7 would leave some empty (grey);
+ * the median when a few gaps are far larger (steps missing), so they do not coarsen the grid.
+ */
+function typicalSpacing(store, from = 0) {
+  const start = Math.max(0, Math.min(from, store.length - 2));
+  const n = Math.min(store.length - start, SPACING_SAMPLE);
   if (n < 2) return 1;
   const gaps = [];
-  for (let c = 1; c < n; c += 1) gaps.push(store.step(c) - store.step(c - 1));
+  for (let c = start + 1; c < start + n; c += 1) gaps.push(store.step(c) - store.step(c - 1));
   gaps.sort((a, b) => a - b);
-  return Math.max(1, Math.round(gaps[gaps.length >> 1]));
+  const median = gaps[gaps.length >> 1];
+  const largest = gaps[gaps.length - 1];
+  return Math.max(1, Math.round(largest <= 1.5 * median ? largest : median));
 }
 
 export class DisplayGrid {
@@ -73,7 +81,9 @@ export class DisplayGrid {
   rebuild(store) {
     this.store = store;
     this.generation = store.generation;
-    this.spacing = typicalSpacing(store);
+    // Zoomed, the spacing of the columns in the range: a summarized run's range fetched
+    // exact (lod.js) is finer than its bucket columns before it.
+    this.spacing = typicalSpacing(store, this.range ? store.lowerBound(this.range[0]) : 0);
     const first = this.range ? this.range[0] : 0;
     const last = this.range ? this.range[1] : (store.lastStep ?? 0);
     this.bucket = this.spacing

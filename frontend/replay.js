@@ -2,8 +2,10 @@
 // Replay: a run's recorded steps shown up to a chosen step, so a run that trained in three
 // seconds can be watched at a student's pace, or scrubbed to any step. It draws from the history
 // the page already holds: each ColumnStore is cut at the step (a view over the same arrays, no
-// copy), so the colour scale stays the whole run's and nothing is fetched again. The diagnosis
-// shown is the one the run had at that step (`diagnosisAt`, from GET /api/runs/{id}/diagnoses).
+// copy), so the colour scale stays the whole run's. A long run that came summarized fetches
+// the steps up to the replayed step at the detail shown (watched.js refine, lod.js). The
+// diagnosis shown is the one the run had at that step (`diagnosisAt`, from
+// GET /api/runs/{id}/diagnoses).
 
 import { FIELDS, metricOf } from "./metrics.js";
 

@@ -5,6 +5,7 @@
 
 import { FIELDS, isFraction } from "./metrics.js";
 import { ColumnStore, encodePlain } from "./columns.js";
+import { spliceSummary } from "./lod.js";
 
 function isNonFinite(value) {
   return value === null || (typeof value === "number" && !Number.isFinite(value));
@@ -32,11 +33,18 @@ export class RunSeries {
     this.timeNorms = null;   // the newest ‖∂L/∂x_t‖ per time step, and its step
     this.timeStep = null;
     this.epochs = [];
+    // A summarized run (lod.js): its columns before `summarized.last` are buckets of steps,
+    // `coarse` their [first, last] steps; `summarized.fields` the metrics summarized so far.
+    this.summarized = null;
+    this.coarse = [];
     this.revision += 1;
   }
 
-  /** Replace everything with a History (parallel lists) and the snapshot's epoch frames. */
-  load(history, epochs = []) {
+  /**
+   * Replace everything with a History (parallel lists) and the snapshot's epoch frames; a
+   * bounded snapshot's `summary` (of the steps before the History's) comes first.
+   */
+  load(history, epochs = [], summary = null) {
     this.reset();
     const steps = history?.step || [];
     const keys = Object.keys(history || {});
@@ -47,6 +55,31 @@ export class RunSeries {
     });
     this.append(items);
     this.epochs = Array.isArray(epochs) ? [...epochs] : [];
+    const ends = summary?.last_step;
+    if (Array.isArray(ends) && ends.length) {
+      const fields = FIELDS.filter((field) => summary[field]);
+      this.summarized = { first: summary.first_step[0], last: ends[ends.length - 1],
+        fields: new Set(FIELDS.filter((field) => field in summary)) };
+      spliceSummary(this, summary, this.summarized.first, this.summarized.last, fields, true);
+      this.count += summary.count.reduce((a, b) => a + b, 0);
+    }
+  }
+
+  /** The steps `lo`..`hi` are now the columns `spans` ([first, last] of each bucket). */
+  coarsen(lo, hi, spans) {
+    const kept = this.coarse.filter(([first]) => first < lo || first > hi);
+    this.coarse = [...kept, ...spans.filter(([a, b]) => b > a)].sort((a, b) => a[0] - b[0]);
+    this.revision += 1;
+  }
+
+  /** The [first, last] step bounds that `lo`..`hi` cover, widened to whole buckets. */
+  widen(lo, hi) {
+    let [a, b] = [lo, hi];
+    for (const [first, last] of this.coarse) {
+      if (first <= a && a <= last) a = first;
+      if (first <= b && b <= last) b = last;
+    }
+    return [a, b];
   }
 
   append(items) {

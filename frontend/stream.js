@@ -8,20 +8,23 @@ import { isFinal } from "./util.js";
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
 
-export function socketUrl(runId, loc = window.location) {
+/** The run's socket; `query` (e.g. a bounded snapshot's `buckets=625&metrics=…`) if given. */
+export function socketUrl(runId, loc = window.location, query = "") {
   const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${loc.host}/ws/runs/${encodeURIComponent(runId)}`;
+  return `${scheme}//${loc.host}/ws/runs/${encodeURIComponent(runId)}${query ? `?${query}` : ""}`;
 }
 
 /**
- * Watches one run. `handlers` may have: snapshot(run, history, epochs), metrics(items), epoch(frame),
+ * Watches one run. `query()`, if given, is asked on every (re)connect for the socket's query.
+ * `handlers` may have: snapshot(run, history, epochs, summary), metrics(items), epoch(frame),
  * diagnosis(diagnosis), status(status, error), run(run), gone() (no such run),
  * connection(state) with state "open" | "retrying" | "closed".
  */
 export class RunStream {
-  constructor(runId, handlers) {
+  constructor(runId, handlers, query = null) {
     this.runId = runId;
     this.handlers = handlers;
+    this.query = query;
     this.socket = null;
     this.timer = null;
     this.delay = MIN_DELAY_MS;
@@ -32,7 +35,8 @@ export class RunStream {
 
   connect() {
     if (this.closed) return;
-    const socket = new WebSocket(socketUrl(this.runId));
+    const socket = new WebSocket(socketUrl(this.runId, window.location,
+      this.query ? this.query() : ""));
     this.socket = socket;
     socket.onopen = () => {
       this.delay = MIN_DELAY_MS;
@@ -58,7 +62,7 @@ export class RunStream {
     switch (frame.type) {
       case "snapshot":
         this.final = isFinal(frame.run?.status);
-        this.emit("snapshot", frame.run, frame.history, frame.epochs || []);
+        this.emit("snapshot", frame.run, frame.history, frame.epochs || [], frame.summary ?? null);
         break;
       case "metrics":
         this.emit("metrics", frame.items || []);

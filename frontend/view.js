@@ -114,7 +114,8 @@ export class WatchView {
     if ((this.watched?.id ?? null) !== runId) {
       this.watched?.close();
       this.parentOffered = false;
-      this.watched = runId ? new WatchedRun(runId, (part) => this.watchedChanged(part)) : null;
+      this.watched = runId ? new WatchedRun(runId, (part) => this.watchedChanged(part),
+        this.view.field) : null;
       this.replay.reset();
       this.syncReplay();
     }
@@ -122,10 +123,27 @@ export class WatchView {
     const compare = state.compare && state.compare !== runId ? state.compare : null;
     if ((this.compared?.id ?? null) !== compare) {
       this.compared?.close();
-      this.compared = compare ? new WatchedRun(compare, (part) => this.comparedChanged(part)) : null;
+      this.compared = compare ? new WatchedRun(compare,
+        (part) => this.comparedChanged(part), this.view.field) : null;
       this.showCompare();
     }
+    this.fetchDetail();
     this.renderAll();
+  }
+
+  /**
+   * On a summarized run (lod.js): fetch the metric shown if its snapshot lacked it, and the
+   * zoomed range, or the replayed steps, at the detail the heatmap shows.
+   */
+  fetchDetail() {
+    const { field, zoom } = this.view;
+    const step = this.replay.step;
+    for (const live of [this.watched, this.compared]) {
+      if (!live?.series.summarized) continue;
+      live.ensure(field);
+      if (Array.isArray(zoom)) live.refine(zoom[0], zoom[1]);
+      else if (step !== null) live.refine(0, step);
+    }
   }
 
   /** Take what only the list's polls know: a queued run's place in the queue moves. */
@@ -147,6 +165,8 @@ export class WatchView {
   }
 
   watchedChanged(part) {
+    if (part === "detail" || part === "run") this.fetchDetail();
+    if (part === "detail") return;
     if (part === "data" || part === "run") this.syncReplay();
     if (part === "diagnosis") {
       const live = this.watched;
@@ -172,6 +192,8 @@ export class WatchView {
   }
 
   comparedChanged(part) {
+    if (part === "detail" || part === "run") this.fetchDetail();
+    if (part === "detail") return;
     if (part === "run" || part === "gone") this.showCompare();
     this.requestPlots();
   }

@@ -34,7 +34,7 @@ test("frames reach their handlers; unreadable and unknown ones are skipped", (t)
   socket.send({ type: "status", status: "completed" });
   assert.deepEqual(events.map((e) => e[0]),
     ["connection", "snapshot", "metrics", "epoch", "diagnosis", "status"]);
-  assert.deepEqual(events[1].slice(1), [{ status: "running" }, { step: [] }, []]);
+  assert.deepEqual(events[1].slice(1), [{ status: "running" }, { step: [] }, [], null]);
   assert.deepEqual(events.at(-1), ["status", "completed", null]);
 });
 
@@ -59,6 +59,20 @@ test("a dropped socket of a running run reconnects, waiting longer each time unt
     clock.tick(500);
     assert.equal(sockets.length, 4, "an open socket resets the wait");
   });
+
+test("a bounded snapshot's query is asked afresh on every (re)connect", (t) => {
+  const { sockets, clock } = installFakes(t);
+  t.mock.method(Math, "random", () => 0.5);
+  let metric = "grad_norms";
+  const stream = new RunStream("r", {}, () => `buckets=625&metrics=${metric}`);
+  assert.ok(stream);
+  assert.equal(sockets[0].url, "wss://gradwatch.example/ws/runs/r?buckets=625&metrics=grad_norms");
+  metric = "weight_norms";
+  sockets[0].drop(1011);
+  clock.tick(500);
+  assert.equal(sockets[1].url,
+    "wss://gradwatch.example/ws/runs/r?buckets=625&metrics=weight_norms");
+});
 
 test("once the run is final the socket is not reopened", (t) => {
   const { sockets, clock, events } = watch(t);
