@@ -169,9 +169,16 @@ export class WatchView {
     if (part === "detail") return;
     if (part === "data" || part === "run") this.syncReplay();
     if (part === "diagnosis") {
+      // A running run's new diagnosis joins the timeline replay reads (an ended run's, read
+      // from the server, is whole; the page re-announces the newest on every run update).
       const live = this.watched;
-      if (live?.diagnosis && this.timeline?.id === live.id && this.timeline.entries) {
-        this.timeline.entries.push({ step: live.series.last?.step ?? 0, diagnosis: live.diagnosis });
+      const entries = this.timeline?.id === live?.id ? this.timeline?.entries : null;
+      const newest = entries?.[entries.length - 1];
+      const step = live?.series.last?.step;
+      if (entries && live?.diagnosis && isActive(live.run?.status) && step !== undefined
+          && (!newest || (step > newest.step
+            && JSON.stringify(newest.diagnosis) !== JSON.stringify(live.diagnosis)))) {
+        entries.push({ step, diagnosis: live.diagnosis });
       }
       this.renderDiagnosis();
     }
@@ -286,8 +293,7 @@ export class WatchView {
     this.status.render(this.watched);
     renderLayers(this.layerParts, this.watched?.run);
     this.renderDownloads();
-    renderDiagnosis(this.watched, this.onApply);
-    this.requestPlots();
+    this.renderDiagnosis();
   }
 
   requestPlots() {

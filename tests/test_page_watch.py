@@ -169,11 +169,24 @@ def test_replay_a_preset_run_at_a_students_pace_and_scrub_it_by_keyboard(page, c
     page.keyboard.press("Home")
     page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
                            " === 1")
+    # The diagnosis is the one the run had at the replayed step, not the newest.
+    timeline = context.request.get(f"/api/runs/{run_id}/diagnoses").json()["diagnoses"]
+
+    def state_at(step: int) -> str:
+        made = [d["diagnosis"]["state"] for d in timeline if d["step"] <= step]
+        return made[-1] if made else "unknown"
+
+    page.wait_for_function("s => document.querySelector('[data-testid=diagnosis-step]')"
+                           ".textContent.includes(s)", arg="as it was at step 0")
+    assert page.inner_text('[data-testid="diagnosis"]').split(" —")[0] == state_at(0)
     for _ in range(5):
         page.keyboard.press("ArrowRight")
     page.wait_for_function("document.querySelector('[data-testid=heatmap]').data[0].z[0].length"
                            " === 6")
     assert hash_state(page)["step"] == "5"
+    page.wait_for_function("s => document.querySelector('[data-testid=diagnosis-step]')"
+                           ".textContent.includes(s)", arg="as it was at step 5")
+    assert page.inner_text('[data-testid="diagnosis"]').split(" —")[0] == state_at(5)
     assert slider.get_attribute("aria-valuetext") == f"step 5 of {last}"
     assert "up to step 5" in page.inner_text("#heatmap-caption")
     assert axe_violations(page) == []
@@ -189,6 +202,8 @@ def test_replay_a_preset_run_at_a_students_pace_and_scrub_it_by_keyboard(page, c
                            ".data[0].z[0].length === n", arg=last + 1)
     assert "step" not in hash_state(page)
     assert page.locator('[data-testid="replay-live"]').is_hidden()
+    assert page.inner_text('[data-testid="diagnosis-step"]') == ""
+    assert page.inner_text('[data-testid="diagnosis"]').split(" —")[0] == state_at(10**9)
     assert page.console.errors == []
 
 
