@@ -2,7 +2,7 @@
 
 Like a local worker: one TensorFlow thread, warmed up by a tiny run. Then the run of CONFIG (a
 RunConfig as JSON) builds its data and model and trains a few chunks of steps. Prints
-{"delta_mib": ...}: the process's peak resident size (ru_maxrss) minus its resident size just
+{"delta_mib": ...}: the process's peak resident size (VmHWM) minus its resident size just
 before the run, i.e. what the run added at its peak.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 
 STEP_CALLS = 5  # stop polls (one per chunk of steps) before the run is stopped
@@ -19,6 +18,16 @@ STEP_CALLS = 5  # stop polls (one per chunk of steps) before the run is stopped
 def resident_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def high_water_mib() -> float:
+    """This process's peak resident size (VmHWM). Not ru_maxrss: Linux carries that across
+    exec from the forking process, so under a large pytest it reads pytest's size."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main() -> None:
@@ -34,7 +43,7 @@ def main() -> None:
     before = resident_mib()
     events: list[dict] = []
     run_job(config, events.append, lambda: None if next(polls, None) is not None else "enough")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = high_water_mib()
     status = [e for e in events if e["type"] == "finished"][0]
     print(json.dumps({"delta_mib": round(peak - before, 1), "status": status["status"],
                       "error": status.get("error")}))

@@ -106,6 +106,7 @@ def test_l2_shrinks_the_final_weight_norms():
                                      plain.steps[-1]["weight_norms"]))
 
 
+@pytest.mark.extended  # about a minute of training; make test-extended and CI run it
 def test_the_lstm_learns_the_adding_problem_and_the_simple_rnn_does_not():
     # measured (docs/remedies.md): LSTM validation MSE 0.0008, time ratio 1e-5 → 2.4;
     # SimpleRNN 0.163, time ratio 7e-5; always answering 1 scores 0.167

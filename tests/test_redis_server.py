@@ -23,7 +23,9 @@ from trainer.contract.redisnames import HEARTBEAT_TTL
 
 pytestmark = pytest.mark.redis
 # Tiny data, but batch 1 makes ~2000 steps: long enough (seconds) to restart the server mid-run.
-LONGISH = {"dataset": {"n_samples": 256}, "training": {"epochs": 10, "batch_size": 1}}
+# Long enough (about 4,000 steps at batch size 1) that the worker is still training when the
+# second server is up, even on a loaded machine (10 epochs once finished in between).
+LONGISH = {"dataset": {"n_samples": 256}, "training": {"epochs": 20, "batch_size": 1}}
 
 
 def redis_env(url: str) -> dict[str, str]:
@@ -54,7 +56,7 @@ def test_a_server_restarted_mid_run_continues_the_same_history_without_gap_or_du
         assert frames[-1] == {"type": "status", "status": "completed", "error": None}
         assert steps_of(frames) == list(range(total))  # the viewer: every step once, in order
         epochs = frames[0]["epochs"] + [f for f in frames if f["type"] == "epoch"]
-        assert [e["epoch"] for e in epochs] == list(range(10))
+        assert [e["epoch"] for e in epochs] == list(range(20))
         history = http.get(f"/api/runs/{run_id}/metrics").json()
         assert history["step"] == list(range(total))  # the store: no hole, nothing twice
         run = http.get(f"/api/runs/{run_id}").json()

@@ -40,6 +40,9 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
+# About a minute (five runs to their limit through a server); the in-process case below runs
+# the same limit eight times in `make test`.
+@pytest.mark.extended
 def test_a_run_at_its_limit_ends_stopped_within_seconds_and_keeps_its_worker(url: str) -> None:
     with client(url) as http:
         def idle_pid() -> int | None:
