@@ -99,6 +99,7 @@ def run_job(config: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda
         detail = traceback.format_exc(limit=-3)
         emit(protocol.finished("failed", f"{type(exc).__name__}: {exc}\n{detail}"[:4000]))
     finally:
+        loop.settle()  # a trace the run's stop cut short: waited for after the run is reported
         keras.backend.clear_session()
         _forget_custom_gradients(gradients_before)
 

@@ -19,6 +19,7 @@ exception (`ProbedModel.eager_steps_match_traced`): it waits for its trace, as b
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -129,10 +130,33 @@ def fit(model: ProbedModel, train: tf.data.Dataset, epochs: int, steps_per_epoch
                 logs.update({f"val_{name}": float(value) for name, value in scores.items()})
             recorder.on_epoch_end(epoch, logs)
     finally:
-        if tracer is not None:  # a run that ended before its trace: let it finish first
-            tracer.join()
-            if tracer.ready():
-                model.mark_chunk_traced()
+        if tracer is not None:  # a run that ended before its trace
+            if recorder.outcome is not None and not _raising():
+                _PENDING.append((model, tracer))  # its job reports it first, then `settle()`
+            else:
+                _finish_trace(model, tracer)
+
+
+# Traces still running when their run was stopped (its wall-time limit, a stop request): the
+# job reports the run's end at once (issue 12, B9) and then waits for them (`settle`), before
+# the worker takes another job or gives the model to another run.
+_PENDING: list[tuple[ProbedModel, _Tracer]] = []
+
+
+def _raising() -> bool:
+    return sys.exc_info()[0] is not None
+
+
+def _finish_trace(model: ProbedModel, tracer: _Tracer) -> None:
+    tracer.join()
+    if tracer.ready():
+        model.mark_chunk_traced()
+
+
+def settle() -> None:
+    """Wait for the traces of stopped runs (see `_PENDING`)."""
+    while _PENDING:
+        _finish_trace(*_PENDING.pop())
 
 
 def _eager_step(model: ProbedModel, batches: Any, recorder: StepRecorder) -> bool:
