@@ -183,6 +183,28 @@ def test_visitors_already_training_wait_behind_the_others() -> None:
     assert queue.position("a2", []) == 2 and queue.position("b1", []) is None
 
 
+def test_a_newcomer_starts_before_a_second_run_whose_first_has_ended() -> None:
+    # The classroom benchmark's flood: a's second run, queued first, used to take the worker
+    # as soon as a's first run ended, although b's place said 1 while a's run trained.
+    queue = FairQueue()
+    for run_id in ("a1", "a2", "a3"):
+        queue.push(Pending(run_id, "a", {}, 60))
+    assert queue.pop_next([]).run_id == "a1"
+    queue.push(Pending("b1", "b", {}, 60))
+    assert queue.position("b1", ["a"]) == 1
+    assert queue.pop_next([]).run_id == "b1"  # a1 has ended, nobody trains
+    assert queue.pop_next(["b"]).run_id == "a2"
+    # A visitor with nothing waiting and nothing training starts afresh.
+    queue.remove("a3")
+    queue.push(Pending("c1", "c", {}, 60))
+    queue.push(Pending("a4", "a", {}, 60))
+    assert [p.run_id for p in queue.order(["b"])] == ["c1", "a4"]  # c1 came first
+    assert [p.run_id for p in queue.order(["b", "a"])] == ["c1", "a4"]
+    queue.remove("c1")
+    queue.push(Pending("c2", "c", {}, 60))
+    assert [p.run_id for p in queue.order([])] == ["a4", "c2"]
+
+
 @pytest.mark.slow
 def test_the_thread_setting_reaches_the_workers_tensorflow() -> None:
     async def test(executor: LocalExecutor, rec: Recorder) -> None:
