@@ -28,21 +28,25 @@ FINAL = ("completed", "stopped", "failed", "diverged")
 
 @dataclass
 class LiveServer:
-    """A started server: its base URL and process id."""
+    """A started server: its base URL and process id (and the admin token, if it has one)."""
 
     url: str
     pid: int
+    token: str | None = None
 
-    def rss_mib(self) -> float:
-        """The server process's resident memory (its workers not included), in MiB."""
+    def rss_mib(self, field: str = "VmRSS") -> float:
+        """The server process's resident memory (its workers not included), in MiB; `field`
+        "VmHWM" for its peak so far."""
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS line")
+        raise RuntimeError(f"no {field} line")
 
     def health(self) -> dict[str, Any]:
-        """GET /api/health."""
-        return httpx.get(f"{self.url}/api/health", timeout=10, trust_env=False).json()
+        """GET /api/health (as the admin where there is an access code)."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return httpx.get(f"{self.url}/api/health", headers=headers, timeout=10,
+                         trust_env=False).json()
 
     def visitor(self) -> httpx.Client:
         """An HTTP client with its own cookie jar: a visitor (its first answer sets the cookie)."""
@@ -82,13 +86,20 @@ def live_server(workers: int = 1, **env: str) -> Iterator[LiveServer]:
                 **{f"GRADWATCH_{k.upper()}": v for k, v in env.items()}}
     with tempfile.TemporaryDirectory(prefix="gradwatch-bench-") as folder, \
             server_process(Path(folder), **settings) as (url, proc):
-        server = LiveServer(url, proc.pid)
+        server = LiveServer(url, proc.pid, settings.get("GRADWATCH_ADMIN_TOKEN"))
         deadline = time.monotonic() + READY_SECONDS
         while server.health()["executor"].get("ready", 0) < workers:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{workers} workers were not ready in {READY_SECONDS} s")
             time.sleep(0.05)
         yield server
+
+
+async def join(http: httpx.AsyncClient, code: str) -> None:
+    """POST /join with the access code, as a script does: the answer sets `http`'s cookie."""
+    answer = await http.post("/join", json={"code": code})
+    if answer.status_code != 303:
+        raise RuntimeError(f"/join answered {answer.status_code}: {answer.text[:200]}")
 
 
 def cold_import_seconds(module: str = "tensorflow") -> float:

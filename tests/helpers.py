@@ -149,7 +149,12 @@ def client(url: str, **kwargs: Any) -> httpx.Client:
     return httpx.Client(base_url=url, timeout=20, trust_env=False, **kwargs)
 
 
-def cookie_header(http: httpx.Client) -> str:
+def async_client(url: str, **kwargs: Any) -> httpx.AsyncClient:
+    """`client` for asyncio: its own cookie jar, i.e. its own visitor."""
+    return httpx.AsyncClient(**{"base_url": url, "timeout": 20, "trust_env": False, **kwargs})
+
+
+def cookie_header(http: httpx.Client | httpx.AsyncClient) -> str:
     """The client's cookies as a Cookie header, for a websocket handshake as the same visitor."""
     return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
@@ -159,11 +164,13 @@ def ws_url(url: str, run_id: str) -> str:
     return url.replace("http://", "ws://") + f"/ws/runs/{run_id}"
 
 
-def open_ws(url: str, run_id: str, http: httpx.Client | None = None, **kwargs: Any) -> Any:
-    """A websocket connection to a run, as the visitor of `http` (async context manager)."""
+def open_ws(url: str, run_id: str, http: httpx.Client | httpx.AsyncClient | None = None,
+            query: str = "", **kwargs: Any) -> Any:
+    """A websocket connection to a run, as the visitor of `http` (async context manager);
+    `query` e.g. "?buckets=625" (docs/protocol.md)."""
     headers = {"Cookie": cookie_header(http)} if http is not None else {}
-    return connect(ws_url(url, run_id), additional_headers=headers, max_size=None, proxy=None,
-                   open_timeout=10, **kwargs)
+    return connect(ws_url(url, run_id) + query, additional_headers=headers, max_size=None,
+                   proxy=None, open_timeout=10, **kwargs)
 
 
 async def frames_until_final(ws: Any, timeout: float = 120,
