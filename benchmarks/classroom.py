@@ -8,9 +8,12 @@ over `ARRIVAL_SECONDS`, each with its own cookie, all from 127.0.0.1; each joins
 starts `RUNS_EACH` runs from a mix of presets (its own seed and learning rate), watches them
 over the websocket as the page does, exports one as CSV and restarts one with its diagnosis's
 suggestion (benchmarks/classvisitor.py). The attackers (benchmarks/attackers.py) start with the
-first student and stop when the last student is done; the teacher then stops the flood's
-leftover runs. A prober in its own thread, as one more student, asks for /api/health,
-/api/presets and /api/runs in turn every `PROBE_SECONDS` and reads the server's VmRSS.
+first student and stop when the last student is done, or when the lesson ends
+(`LESSON_SECONDS`: on a slow or busy machine the class may not get through its runs); the
+teacher then stops every run still queued or running (the flood's leftovers, and the students'
+unfinished runs, which the report counts apart). A prober in its own thread, as one more
+student, asks for /api/health, /api/presets and /api/runs in turn every `PROBE_SECONDS` and
+reads the server's VmRSS.
 
 Figures: every run's final status (students' and flooder's apart) with what the attackers were
 answered; the p95 wait from a student's POST to its first step on the socket; the p95 latency
@@ -42,7 +45,7 @@ EPOCHS: int | None = None  # the presets' own
 PRESET_IDS = ("vanishing-sigmoid", "fixed-relu-he", "fixed-batchnorm", "vanishing-relu-30",
               "fixed-residual", "exploding-init", "tamed-clipping", "dying-relu",
               "pascanu-rho3", "seed")
-MAX_RUN_SECONDS = 30
+MAX_RUN_SECONDS = 120
 FLOOD_COOKIES = 10
 FLOOD_COST = DEFAULT_MAX_RUN_COST  # the flood's runs: as costly as the server accepts
 SLOW_SOCKETS = 10
@@ -51,11 +54,13 @@ PROBE_SECONDS = 0.5
 PROBED = ("/api/health", "/api/presets", "/api/runs")
 CODE = "k7q2-owl-9m4x"
 TOKEN = "classroom-bench-token"
-END_SECONDS = 600.0  # for the flood's leftover runs to end once stopped
+LESSON_SECONDS = 900.0
+END_SECONDS = 600.0  # for the runs stopped at the end to end
 # The small size `make test` runs (tests/test_benchmarks.py): module constants overridden.
 SMOKE = {"VISITORS": 3, "RUNS_EACH": 1, "ARRIVAL_SECONDS": 2.0, "EPOCHS": 1,
          "PRESET_IDS": ("fixed-relu-he", "dying-relu"), "FLOOD_COOKIES": 2,
-         "FLOOD_COST": 3_000_000_000, "SLOW_SOCKETS": 2, "SLOWLORIS": 3}
+         "FLOOD_COST": 3_000_000_000, "SLOW_SOCKETS": 2, "SLOWLORIS": 3,
+         "LESSON_SECONDS": 600.0}
 
 
 class Prober:
@@ -92,38 +97,43 @@ class Prober:
                    for path, v in self.latencies.items()}}
 
 
-async def _student(url: str, index: int) -> list[Watched]:
+async def _student(url: str, index: int, into: list[Watched]) -> None:
     await asyncio.sleep(index * ARRIVAL_SECONDS / VISITORS)
     async with async_client(url, timeout=120) as http:
         await join(http, CODE)
         presets = {p["id"]: p for p in (await http.get("/api/presets")).json()}
         configs = [preset_run(presets[PRESET_IDS[(index * RUNS_EACH + k) % len(PRESET_IDS)]],
                               index, k, EPOCHS) for k in range(RUNS_EACH)]
-        return await lesson(Student(url, index, http), configs)
+        await lesson(Student(url, index, http), configs, into)
 
 
-async def _class(server: LiveServer, report: attackers.AttackReport) -> list[Any]:
-    """The students and the attackers; each student's runs, or the exception that ended it."""
+async def _class(server: LiveServer, report: attackers.AttackReport, watched: list[Watched]
+                 ) -> tuple[list[str], int]:
+    """The students and the attackers until the students are done or the lesson ends; the
+    errors that ended students, and how many were still at it when the lesson ended."""
     stop = asyncio.Event()
     attacks = [
         asyncio.create_task(attackers.flood(server.url, CODE, FLOOD_COST, FLOOD_COOKIES, stop,
                                             report)),
         asyncio.create_task(attackers.slow_reader(server.url, CODE, SLOW_SOCKETS, stop, report)),
         asyncio.create_task(attackers.slowloris(server.url, SLOWLORIS, stop, report))]
-    students = await asyncio.gather(*(_student(server.url, i) for i in range(VISITORS)),
-                                    return_exceptions=True)
+    students = [asyncio.create_task(_student(server.url, i, watched)) for i in range(VISITORS)]
+    done, unfinished = await asyncio.wait(students, timeout=LESSON_SECONDS)
+    for task in unfinished:
+        task.cancel()
     stop.set()
-    await asyncio.gather(*attacks)
-    return students
+    await asyncio.gather(*attacks, *unfinished, return_exceptions=True)
+    errors = [f"{type(t.exception()).__name__}: {t.exception()}"[:200] for t in done
+              if t.exception() is not None]
+    return errors, len(unfinished)
 
 
-async def _end_the_flood(server: LiveServer, flood_ids: list[str]) -> tuple[int, list[dict]]:
-    """The teacher stops the flood's runs still queued or running; every run once all ended."""
+async def _end_the_lesson(server: LiveServer) -> tuple[list[str], list[dict]]:
+    """The teacher stops every run still queued or running; those runs' ids, and every run
+    once all have ended."""
     async with async_client(server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as admin:
         runs = (await admin.get("/api/runs?limit=5000")).json()
-        ids = set(flood_ids)
-        leftover = [r["id"] for r in runs if r["id"] in ids and r["status"] in ("queued",
-                                                                                 "running")]
+        leftover = [r["id"] for r in runs if r["status"] in ("queued", "running")]
         for run_id in leftover:
             await admin.post(f"/api/runs/{run_id}/stop")
         deadline = time.monotonic() + END_SECONDS
@@ -132,22 +142,25 @@ async def _end_the_flood(server: LiveServer, flood_ids: list[str]) -> tuple[int,
                 break
             await asyncio.sleep(1)
             runs = (await admin.get("/api/runs?limit=5000")).json()
-    return len(leftover), runs
+    return leftover, runs
 
 
-def _outcomes(runs: list[dict], watched: list[Watched], flood_ids: list[str]) -> dict[str, Any]:
-    """Final statuses and the worker time they took, the students' and the flood's apart."""
-    mine = {w.run_id for w in watched}
+def _outcomes(runs: list[dict], flood_ids: list[str], leftover: list[str]) -> dict[str, Any]:
+    """Final statuses and the worker time they took, the students' and the flood's apart
+    (every run not the flood's is a student's: the prober and the slow reader start none)."""
     flood = set(flood_ids)
-    count: dict[str, Counter[str]] = {"students": Counter(), "flood": Counter(),
-                                      "other": Counter()}
+    count: dict[str, Counter[str]] = {"students": Counter(), "flood": Counter()}
     seconds: Counter[str] = Counter()
+    stopped_at_end: Counter[str] = Counter()
     for r in runs:
-        group = "students" if r["id"] in mine else "flood" if r["id"] in flood else "other"
+        group = "flood" if r["id"] in flood else "students"
         count[group][r["status"]] += 1
+        stopped_at_end[group] += r["id"] in leftover
         if r["started_at"] and r["finished_at"]:
             seconds[group] += r["finished_at"] - r["started_at"]
-    return {**{f"{group}_runs": dict(c) for group, c in count.items() if c},
+    return {**{f"{group}_runs": dict(c) for group, c in count.items()},
+            **{f"{group}_stopped_by_the_teacher_at_the_end": n
+               for group, n in stopped_at_end.items()},
             **{f"{group}_worker_seconds": round(s) for group, s in seconds.items()}}
 
 
@@ -183,24 +196,23 @@ def run() -> list[dict[str, Any]]:
         idle = server.rss_mib()
         prober = Prober(server)
         prober.thread.start()
+        watched: list[Watched] = []
         try:
-            students = asyncio.run(_class(server, report))
+            failures, unfinished = asyncio.run(_class(server, report, watched))
         finally:
             prober.done.set()
             prober.thread.join()
-        stopped, runs = asyncio.run(_end_the_flood(server, report.flood_run_ids))
+        leftover, runs = asyncio.run(_end_the_lesson(server))
         time.sleep(1.0)
         end, hwm = server.rss_mib(), server.rss_mib("VmHWM")
-    watched = [w for s in students if isinstance(s, list) for w in s]
-    failures = [f"{type(s).__name__}: {s}"[:200] for s in students if isinstance(s, Exception)]
     return [
         {"bench": "classroom", "figure": "runs", "visitors": VISITORS, "runs_each": RUNS_EACH,
          "minutes": round((time.monotonic() - began) / 60, 1),
          "load_average_before": [round(x, 2) for x in load_before],
          "load_average_after": [round(x, 2) for x in os.getloadavg()],
+         "lesson_seconds": LESSON_SECONDS, "students_unfinished_at_the_end": unfinished,
          "students_failed": len(failures), "student_failures": failures[:3],
-         **_outcomes(runs, watched, report.flood_run_ids),
-         "flood_runs_stopped_by_the_teacher": stopped, **attackers.attack_figures(report)},
+         **_outcomes(runs, report.flood_run_ids, leftover), **attackers.attack_figures(report)},
         _wait_figure(watched),
         {"bench": "classroom", "figure": "other_requests", **prober.figures()},
         {"bench": "classroom", "figure": "server_rss", "idle_mib": round(idle, 1),

@@ -98,17 +98,21 @@ def preset_run(preset: dict[str, Any], index: int, k: int, epochs: int | None
             "training": training}
 
 
-async def lesson(student: Student, configs: list[dict[str, Any]]) -> list[Watched]:
+async def lesson(student: Student, configs: list[dict[str, Any]], into: list[Watched]) -> None:
     """Start and watch the runs, export the first, restart the first that has a suggestion
-    with it (and watch that too)."""
-    runs = list(await asyncio.gather(*(student.watch("/api/runs", config, "start")
-                                       for config in configs)))
+    with it (and watch that too); each run is added to `into` once watched to its end, so a
+    lesson cut short keeps what it saw."""
+    async def watch(path: str, body: dict[str, Any], kind: str) -> Watched:
+        watched = await student.watch(path, body, kind)
+        into.append(watched)
+        return watched
+
+    runs = await asyncio.gather(*(watch("/api/runs", config, "start") for config in configs))
     runs[0].steps_csv = await student.export_csv(runs[0].run_id)
     advised = next((run for run in runs if run.suggestions), None)
     if advised is not None:
-        runs.append(await student.watch(f"/api/runs/{advised.run_id}/restart",
-                                        advised.suggestions[0]["overrides"], "restart"))
-    return runs
+        await watch(f"/api/runs/{advised.run_id}/restart", advised.suggestions[0]["overrides"],
+                    "restart")
 
 
 def lost_steps(run: Watched) -> bool:
