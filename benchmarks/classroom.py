@@ -25,11 +25,14 @@ steps 0..n-1 without a gap, for every run a student watched to its end).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
 from collections import Counter
 from typing import Any
+
+import httpx
 
 from benchmarks import attackers
 from benchmarks.classvisitor import Student, Watched, lesson, lost_steps, preset_run
@@ -123,9 +126,17 @@ async def _class(server: LiveServer, report: attackers.AttackReport, watched: li
         task.cancel()
     stop.set()
     await asyncio.gather(*attacks, *unfinished, return_exceptions=True)
-    errors = [f"{type(t.exception()).__name__}: {t.exception()}"[:200] for t in done
-              if t.exception() is not None]
+    errors = [_failure(t.exception()) for t in done if t.exception() is not None]
     return errors, len(unfinished)
+
+
+def _failure(error: BaseException) -> str:
+    """What ended a student: the error, and the request it came from if it was one."""
+    where = ""
+    if isinstance(error, httpx.RequestError):
+        with contextlib.suppress(RuntimeError):  # raised when the error has no request
+            where = f" ({error.request.method} {error.request.url.path})"
+    return f"{type(error).__name__}{where}: {error}"[:200]
 
 
 async def _end_the_lesson(server: LiveServer) -> tuple[list[str], list[dict]]:
