@@ -46,6 +46,7 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 _libc = _glibc()
+GLIBC = _libc is not None  # whether there is anything to tune and trim
 
 
 def tune_malloc() -> bool:
