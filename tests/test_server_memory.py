@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import numpy as np
 import pytest
 from websockets.asyncio.client import connect
@@ -50,6 +51,7 @@ POST_STEPS = 500
 TINY_RUN = {"dataset": {"n_samples": 128}, "model": {"depth": 2, "width": 8},
             "training": {"epochs": 1, "batch_size": 32}}
 FINAL = ("completed", "stopped", "failed", "diverged")
+JSON = {"Content-Type": "application/json"}  # bodies encoded by msgspec: 5× faster than json
 
 
 def rss_mib(pid: int) -> float:
@@ -101,8 +103,8 @@ async def script_run(url: str, http: httpx.AsyncClient, count: int,
         events = [{"type": "metrics", "items": steps(first, min(POST_STEPS, count - first), rng)}]
         if first % 5000 == 0:
             events.append({"type": "epoch", "epoch": first // 1000, "loss": 0.5})
-        (await http.post(f"/api/ingest/runs/{run_id}/events",
-                         json={"events": events})).raise_for_status()
+        (await http.post(f"/api/ingest/runs/{run_id}/events", headers=JSON,
+                         content=msgspec.json.encode({"events": events}))).raise_for_status()
         if first == count // 2 // POST_STEPS * POST_STEPS and first:
             await late_viewer(url, http, run_id, "?buckets=625")
     (await http.post(f"/api/ingest/runs/{run_id}/events", json={"events": [
