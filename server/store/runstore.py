@@ -48,7 +48,7 @@ class RunStore(RunReads):
         self._writer: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
         self._reclaim = False  # space was freed: give it back at the next flush
-        self._tails = chunks.Tails()  # live runs' last chunks, used by the writer only
+        self._tails = chunks.Tails()  # live runs' last chunks, used under the lock only
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -131,6 +131,12 @@ class RunStore(RunReads):
             self._reclaim = True
             self._wake.set()  # the writer thread gives the space back, off the caller's thread
         return deleted
+
+    def forget_tail(self, run_id: str) -> None:
+        """A run has ended and its steps are flushed: drop the writer's copy of its last chunk
+        (up to CHUNK_STEPS Step records, kept otherwise until 64 other runs have written)."""
+        with self._lock:
+            self._tails.forget(run_id)
 
     def fail_interrupted(self, error: str) -> int:
         """Mark runs a previous process left queued or running as failed; returns how many."""
