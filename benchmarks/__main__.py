@@ -29,6 +29,8 @@ SUITES = {
     "callback_overhead": "benchmarks.callback_overhead",  # issue 14: a user's fit, watched
     "preset_runs": "benchmarks.preset_runs",         # issue 16: a class's runs, cache off/on
     "long_runs": "benchmarks.long_runs",             # issue 18: long and deep runs
+    "class_throughput": "benchmarks.class_throughput",  # issue 16: 30 runs, 2 workers, cache
+    "arithmetic_optimizer": "benchmarks.arithmetic_optimizer",  # issue 16: its cost, off
     "classroom": "benchmarks.classroom",             # issue 12: a class under attack
 }
 

@@ -11,8 +11,9 @@ import { Plots } from "./plots.js";
 import { updateState } from "./state.js";
 import { renderSummary } from "./summary.js";
 import { renderLayers } from "./layers.js";
-import { diagnosisAt, seriesUpTo } from "./replay.js";
+import { seriesUpTo } from "./replay.js";
 import { ReplayBar } from "./replaybar.js";
+import { DiagnosisTimeline } from "./timeline.js";
 import { DrawScheduler, isActive, within } from "./util.js";
 import { WatchedRun } from "./watched.js";
 import { renderDiagnosis } from "./why.js";
@@ -68,9 +69,8 @@ export class WatchView {
       field: DEFAULT_FIELD, scale: DEFAULT_SCALE, row: null, logLoss: false, zoom: null,
     };
     this.parentOffered = false;
-    // The watched run's diagnoses as they changed, fetched when replay first needs them:
-    // {id, entries: [{step, diagnosis}] or null while loading or when it could not be read}.
-    this.timeline = null;
+    // The watched run's diagnoses as they changed, for replay.
+    this.timeline = new DiagnosisTimeline(() => this.renderDiagnosis());
     this.scheduler = new DrawScheduler();
     this.plots = new Plots({
       root,
@@ -169,17 +169,7 @@ export class WatchView {
     if (part === "detail") return;
     if (part === "data" || part === "run") this.syncReplay();
     if (part === "diagnosis") {
-      // A running run's new diagnosis joins the timeline replay reads (an ended run's, read
-      // from the server, is whole; the page re-announces the newest on every run update).
-      const live = this.watched;
-      const entries = this.timeline?.id === live?.id ? this.timeline?.entries : null;
-      const newest = entries?.[entries.length - 1];
-      const step = live?.series.last?.step;
-      if (entries && live?.diagnosis && isActive(live.run?.status) && step !== undefined
-          && (!newest || (step > newest.step
-            && JSON.stringify(newest.diagnosis) !== JSON.stringify(live.diagnosis)))) {
-        entries.push({ step, diagnosis: live.diagnosis });
-      }
+      this.timeline.note(this.watched);
       this.renderDiagnosis();
     }
     if (part === "data") {
@@ -207,37 +197,11 @@ export class WatchView {
 
   renderDiagnosis() {
     const step = this.replay.step;
-    renderDiagnosis(this.diagnosedRun(step), this.onApply);
-    const known = this.timeline?.id === this.watched?.id && this.timeline?.entries;
+    renderDiagnosis(this.timeline.at(this.watched, step), this.onApply);
+    const known = this.timeline.knows(this.watched?.id);
     this.diagnosisStep.textContent = step === null ? "" : known ? ` (as it was at step ${step})`
       : " (the newest: the diagnosis at this step is not known yet)";
     this.requestPlots();
-  }
-
-  /**
-   * The watched run as the diagnosis box shows it: replayed to `step`, with the diagnosis it
-   * had then (the timeline is fetched once per run; until it comes, the newest).
-   * @param {number | null} step
-   */
-  diagnosedRun(step) {
-    const live = this.watched;
-    if (!live || step === null) return live;
-    if (this.timeline?.id !== live.id) this.loadTimeline(live.id);
-    const entries = this.timeline?.entries;
-    if (!entries) return live;
-    const shown = Object.create(live);
-    shown.diagnosis = diagnosisAt(entries, step);
-    return shown;
-  }
-
-  loadTimeline(id) {
-    const timeline = { id, entries: null };
-    this.timeline = timeline;
-    api.getDiagnoses(id).then((answer) => {
-      if (this.timeline !== timeline) return;
-      timeline.entries = Array.isArray(answer?.diagnoses) ? answer.diagnoses : null;
-      this.renderDiagnosis();
-    }, () => {}); // unreadable: the newest diagnosis stays, and the box says so
   }
 
   renderWatchedStatus() {

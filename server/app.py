@@ -22,6 +22,7 @@ from server.guards import RequestGuardMiddleware
 from server.headers import SecurityHeadersMiddleware
 from server.hub import Hub
 from server.identity import Identity, IdentityMiddleware
+from server.memory import tune_malloc
 from server.routes import ingest, join, meta, pages, runs, ws
 from server.service import RunService
 from server.settings import Settings, load_secret_key
@@ -65,6 +66,7 @@ async def take_over(service: RunService) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the store, settle runs a previous process left behind, start the executor."""
     settings: Settings = app.state.settings
+    tune_malloc()  # before the store's and the executor's threads start (server/memory.py)
     store = RunStore(settings.db_path)
     store.open()
     executor = make_executor(settings)
@@ -82,6 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await executor.close()
         await service.retention.close()
+        service.trimmer.close()
         store.close()
 
 

@@ -137,4 +137,7 @@ async def history_range(service: RunService, run_id: str, first: int, last: int 
         return {**base, "summary": summarize(service.store.arrays(run_id, metrics, first, last),
                                              buckets)}
 
-    return await asyncio.to_thread(answer)
+    try:
+        return await asyncio.to_thread(answer)
+    finally:
+        service.trimmer.soon()  # what it read and summarized is freed

@@ -38,14 +38,20 @@ WRITERS = 1
 _writers: weakref.WeakKeyDictionary[Any, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
 
 
-async def off_loop(pieces: Iterator[str]) -> AsyncIterator[str]:
-    """The pieces of a download, each made in a worker thread, WRITERS downloads at a time."""
+async def off_loop(pieces: Iterator[str],
+                   after: Callable[[], None] | None = None) -> AsyncIterator[str]:
+    """The pieces of a download, each made in a worker thread, WRITERS downloads at a time;
+    `after` is called once it is written or abandoned (e.g. to give its memory back)."""
     loop = asyncio.get_running_loop()  # a limiter belongs to one event loop
     limiter = _writers.get(loop) or _writers.setdefault(loop, anyio.CapacityLimiter(WRITERS))
     done = object()
-    while (piece := await anyio.to_thread.run_sync(next, pieces, done, limiter=limiter)) \
-            is not done:
-        yield piece
+    try:
+        while (piece := await anyio.to_thread.run_sync(next, pieces, done, limiter=limiter)) \
+                is not done:
+            yield piece
+    finally:
+        if after is not None:
+            after()
 
 
 def memory_pages(history: History, page: int = PAGE_STEPS) -> Pages:

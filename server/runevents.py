@@ -18,6 +18,7 @@ from typing import Any
 
 from server.hub import Hub
 from server.liveruns import LiveRuns, LiveState
+from server.memory import Trimmer
 from server.publicerror import is_private, public_error
 from server.retention import Retention
 from server.snapshots import SnapshotCache
@@ -35,7 +36,7 @@ class RunEvents:
 
     def __init__(self, store: RunStore, hub: Hub, queue_position: Callable[[str], int | None],
                  retention: Retention, snapshots: SnapshotCache,
-                 time_limit: float | None = None) -> None:
+                 time_limit: float | None = None, trimmer: Trimmer | None = None) -> None:
         self.live = LiveRuns()
         self.time_limit = time_limit  # the server's wall-time cap, shown in every Run
         self.store = store
@@ -43,6 +44,7 @@ class RunEvents:
         self.queue_position = queue_position
         self.retention = retention
         self.snapshots = snapshots
+        self.trimmer = trimmer
 
     def apply(self, run_id: str, event: dict[str, Any]) -> None:
         """Apply one event; events of runs that are no longer live are ignored."""
@@ -118,6 +120,7 @@ class RunEvents:
             if tail is not None:
                 self._record(run_id, live, [tail])
             self.store.flush()  # a viewer who connects next reads the whole history from disk
+            self.store.forget_tail(run_id)
             self.store.update_run(run_id, status=status, error=error, finished_at=time.time(),
                                   progress=live.progress, diagnosis=live.diagnosis)
         finally:
@@ -126,6 +129,8 @@ class RunEvents:
             self._publish_status(run_id, status, error)
             self.retention.soon()
             self.snapshots.keep_soon(run_id, live.history, live.epochs)
+            if self.trimmer is not None:  # its History is freed (once encoded, if it is kept)
+                self.trimmer.soon()
 
     # -- helpers ---------------------------------------------------------------------------
 

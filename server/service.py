@@ -21,6 +21,7 @@ from server.hub import Hub
 from server.identity import Visitor
 from server.ingest import ScriptRuns
 from server.liveruns import LiveRuns, LiveState, new_run_id
+from server.memory import Trimmer
 from server.quotas import check_active, make_room
 from server.retention import Retention
 from server.runevents import RunEvents
@@ -51,9 +52,10 @@ class RunService:
         self.hub = hub
         self.executor = executor
         self.retention = Retention(store, hub, settings.keep_runs, settings.keep_days)
-        self.snapshots = SnapshotCache(settings.snapshot_cache_bytes)
+        self.trimmer = Trimmer()
+        self.snapshots = SnapshotCache(settings.snapshot_cache_bytes, self.trimmer.soon)
         self.events = RunEvents(store, hub, executor.queue_position, self.retention,
-                                self.snapshots, settings.max_run_seconds)
+                                self.snapshots, settings.max_run_seconds, self.trimmer)
         self.scripts = ScriptRuns(settings, store, self.events, settings.script_idle_seconds)
 
     @property

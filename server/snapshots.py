@@ -28,8 +28,11 @@ def encode_members(history: dict[str, list[Any]], epochs: list[dict[str, Any]]) 
 class SnapshotCache:
     """Encoded `"history": ..., "epochs": ...` JSON members of ended runs, LRU by bytes."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, on_encoded: Callable[[], None] | None = None) -> None:
         self.max_bytes = max_bytes
+        # Called after each encoding: what it read and built, or the ended run's History it
+        # encoded, is freed then (server/memory.py gives that back to the system).
+        self.on_encoded = on_encoded
         self._members: OrderedDict[str, str] = OrderedDict()
         self._bytes = 0
         self.hits = self.misses = 0
@@ -67,6 +70,8 @@ class SnapshotCache:
                 row, members = future.result()
                 if row is None or row["status"] in FINAL_STATUSES:
                     self.put(run_id, members)
+            if self.on_encoded is not None:
+                self.on_encoded()
 
         encoding.add_done_callback(done)
         return encoding

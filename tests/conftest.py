@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from server.store import RunStore
 from tests.helpers import run_server
 from tests.redis_helpers import RedisServer, Workers, running_redis
+
+
+@pytest.fixture
+def v1_store(tmp_path: Path) -> Iterator[RunStore]:
+    """An open RunStore over a copy of tests/fixtures/store-v1.db: runs written by the code
+    before packed chunks (a real MLP run with clipping, a real RNN run, a script's ragged run,
+    a thinned run), migrated on open."""
+    shutil.copy(Path(__file__).parent / "fixtures" / "store-v1.db", tmp_path / "gradwatch.db")
+    store = RunStore(tmp_path / "gradwatch.db")
+    store.open()
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +35,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (its own cookie jar).
     """
     with run_server(tmp_path_factory.mktemp("live")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def workerless_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `python -m server` with no workers (runs stay queued): for what the server
+    decides by itself, such as validation and limits. One per test module; yields its URL."""
+    with run_server(tmp_path_factory.mktemp("workerless"), GRADWATCH_WORKERS="0") as url:
         yield url
 
 

@@ -12,10 +12,12 @@ import pytest
 
 from benchmarks.__main__ import SUITES, run_suite
 
-# The suites whose smoke run takes 20-50 s on 2 cores (classroom: 60-110 s, a server under
-# attack with a flood of runs): `make test-extended` and CI run them.
+# The suites whose smoke run takes 20-50 s on 2 cores (class_throughput: two servers and a cold
+# TensorFlow import, 3.5 min under load 8; arithmetic_optimizer: 44 s under load 7, most of it
+# TensorFlow's import; classroom: 1.7-4.7 min, a server under attack with a flood of runs):
+# `make test-extended` and CI run them.
 EXTENDED = {"probe_overhead", "run_throughput", "first_frame", "fanout", "live_latency",
-            "worker_memory", "classroom"}
+            "worker_memory", "class_throughput", "arithmetic_optimizer", "classroom"}
 
 
 @pytest.mark.slow

@@ -148,6 +148,25 @@ def test_nginx_conf_passes_tls_websockets_and_bounds_slow_clients() -> None:
     assert duration(location.arg("proxy_read_timeout")) >= 3600
 
 
+def test_the_hosting_docs_nginx_example_passes_the_same_headers_and_timeouts() -> None:
+    """docs/hosting.md §4 (nginx on the host) forwards as deploy/nginx.conf does: the client's
+    own address, not a list it could start, and Host with its port (compared with Origin)."""
+    text = (ROOT / "docs" / "hosting.md").read_text()
+    example = parse(text.split("```nginx\n", 1)[1].split("```", 1)[0])
+    tls = next(s for s in example.children("server")
+               if s.child("listen").args[:2] == ["443", "ssl"])
+    headers = {d.args[0].lower(): " ".join(d.args[1:])
+               for d in tls.child("location").children("proxy_set_header")}
+    deployed = parse(NGINX_CONF.read_text()).child("http")
+    deployed_tls = next(s for s in deployed.children("server")
+                        if s.child("listen").args[:2] == ["443", "ssl"])
+    assert headers == {d.args[0].lower(): " ".join(d.args[1:])
+                       for d in deployed_tls.child("location").children("proxy_set_header")}
+    for name in ("client_header_timeout", "client_body_timeout", "keepalive_timeout",
+                 "send_timeout"):
+        assert tls.arg(name) == deployed.arg(name), name
+
+
 def test_nginx_image_is_debian_nginx_with_the_repo_config() -> None:
     dockerfile = (ROOT / "deploy" / "nginx.Dockerfile").read_text()
     app_base = re.search(r"^FROM (\S+)", (ROOT / "Dockerfile").read_text(), re.M)

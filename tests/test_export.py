@@ -23,15 +23,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 RUNS = ("mlp", "rnn", "ragged", "thinned")
 
 
-@pytest.fixture
-def v1_store(tmp_path: Path):
-    shutil.copy(FIXTURES / "store-v1.db", tmp_path / "gradwatch.db")
-    store = RunStore(tmp_path / "gradwatch.db")
-    store.open()
-    yield store
-    store.close()
-
-
 @pytest.mark.parametrize("run_id", RUNS)
 def test_streamed_downloads_are_byte_identical_to_the_whole_ones(v1_store: RunStore,
                                                                  run_id: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,9 +62,8 @@ def test_every_preset_is_well_within_the_default_limit() -> None:
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with run_server(tmp_path_factory.mktemp("footprint"), GRADWATCH_WORKERS="0") as base:
-        yield base
+def url(workerless_server: str) -> str:
+    return workerless_server
 
 
 def test_the_attack_is_422_with_the_estimate_and_the_limit(url: str) -> None:

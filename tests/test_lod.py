@@ -38,15 +38,6 @@ def expected(history: dict[str, list[Any]], summary: dict[str, Any], field: str)
             assert summary[field]["last"][b][layer] == rows[-1][layer]
 
 
-@pytest.fixture
-def v1_store(tmp_path: Path):
-    shutil.copy(FIXTURES / "store-v1.db", tmp_path / "gradwatch.db")
-    store = RunStore(tmp_path / "gradwatch.db")
-    store.open()
-    yield store
-    store.close()
-
-
 @pytest.mark.parametrize("buckets", [1, 7, 50, 1000])
 def test_summaries_from_the_store_and_from_memory_agree_with_the_steps(v1_store: RunStore,
                                                                      buckets: int) -> None:

@@ -8,7 +8,6 @@ class behind one NAT address is), with no worker so that everything stays queued
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -92,9 +91,8 @@ def test_a_cookie_flood_cannot_shut_out_a_newcomer_with_redis(redis_server: obje
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with run_server(tmp_path_factory.mktemp("cost"), GRADWATCH_WORKERS="0") as base:
-        yield base
+def url(workerless_server: str) -> str:
+    return workerless_server
 
 
 def test_a_run_costlier_than_the_limit_is_422_with_the_estimate_and_the_limit(url: str) -> None:

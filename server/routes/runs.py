@@ -53,10 +53,12 @@ async def get_metrics(run_id: str, service: ServiceDep,
 
     Streamed: written a page of steps at a time in the thread pool (server/export.py)."""
     row, pages, widths = service.export_pages(run_id)
+    freed = service.trimmer.soon
     if format == "json":
-        return StreamingResponse(off_loop(history_json(pages)), media_type="application/json")
+        return StreamingResponse(off_loop(history_json(pages), freed),
+                                 media_type="application/json")
     return StreamingResponse(
-        off_loop(history_csv(pages, row["layers"] or [], widths)), media_type="text/csv",
+        off_loop(history_csv(pages, row["layers"] or [], widths), freed), media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'})
 
 
