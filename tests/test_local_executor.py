@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from server.executors.base import Executor
-from server.executors.fairqueue import FairQueue, Pending
+from server.executors.fairqueue import FairQueue, Pending, estimated_cost
 from server.executors.local import LocalExecutor
 from tests.helpers import tiny_run
 from trainer.contract.config import RunConfig
@@ -178,8 +178,8 @@ def test_visitors_already_training_wait_behind_the_others() -> None:
     for run_id in ("a1", "b1", "a2"):
         queue.push(Pending(run_id, run_id[0], {}, 60))
     # a has two runs on workers and b none: b goes first although a1 came first.
-    assert [p.run_id for p in queue.order(["a", "a"])] == ["b1", "a1", "a2"]
-    assert queue.pop_next(["a", "a"]).run_id == "b1"
+    assert [p.run_id for p in queue.order([("a", 1), ("a", 1)])] == ["b1", "a1", "a2"]
+    assert queue.pop_next([("a", 1), ("a", 1)]).run_id == "b1"
     assert queue.position("a2", []) == 2 and queue.position("b1", []) is None
 
 
@@ -191,18 +191,49 @@ def test_a_newcomer_starts_before_a_second_run_whose_first_has_ended() -> None:
         queue.push(Pending(run_id, "a", {}, 60))
     assert queue.pop_next([]).run_id == "a1"
     queue.push(Pending("b1", "b", {}, 60))
-    assert queue.position("b1", ["a"]) == 1
+    assert queue.position("b1", [("a", 1)]) == 1
     assert queue.pop_next([]).run_id == "b1"  # a1 has ended, nobody trains
-    assert queue.pop_next(["b"]).run_id == "a2"
+    assert queue.pop_next([("b", 1)]).run_id == "a2"
     # A visitor with nothing waiting and nothing training starts afresh.
     queue.remove("a3")
     queue.push(Pending("c1", "c", {}, 60))
     queue.push(Pending("a4", "a", {}, 60))
-    assert [p.run_id for p in queue.order(["b"])] == ["c1", "a4"]  # c1 came first
-    assert [p.run_id for p in queue.order(["b", "a"])] == ["c1", "a4"]
+    assert [p.run_id for p in queue.order([("b", 1)])] == ["c1", "a4"]  # c1 came first
+    assert [p.run_id for p in queue.order([("b", 1), ("a", 1)])] == ["c1", "a4"]
     queue.remove("c1")
     queue.push(Pending("c2", "c", {}, 60))
     assert [p.run_id for p in queue.order([])] == ["a4", "c2"]
+
+
+def test_costly_runs_under_many_cookies_wait_behind_a_classs_cheap_runs() -> None:
+    # The classroom benchmark's flood: 10 cookies, each with a run of 10^11 multiply-adds
+    # queued first; then students' preset runs (10^8). By count every cookie's first run went
+    # ahead of every student's; by cost the students' runs go first, and the flood's second
+    # run waits behind the students' third.
+    flood, preset = 10**11, 10**8
+    queue = FairQueue()
+    for i in range(8):  # cookies 8 and 9 got the two workers first (`running`)
+        queue.push(Pending(f"f{i}", f"flood{i}", {}, 600, cost=flood))
+    queue.push(Pending("f0b", "flood0", {}, 600, cost=flood))
+    for student in ("s", "t"):
+        for n in range(3):
+            queue.push(Pending(f"{student}{n}", student, {}, 60, cost=preset))
+    running = [("flood8", flood), ("flood9", flood)]
+    order = [p.run_id for p in queue.order(running)]
+    assert order[:6] == ["s0", "t0", "s1", "t1", "s2", "t2"]
+    assert order[6:] == [f"f{i}" for i in range(8)] + ["f0b"]
+    assert queue.position("s0", running) == 1 and queue.position("f0", running) == 7
+    # A visitor whose run started while the others waited has used their share: s1, older,
+    # goes after t0.
+    assert queue.pop_next(running).run_id == "s0"
+    assert [p.run_id for p in queue.order(running)][:3] == ["t0", "s1", "t1"]
+
+
+def test_the_local_executor_queues_a_run_with_its_estimated_cost() -> None:
+    cheap = estimated_cost(TINY)
+    costly = estimated_cost({**TINY, "training": {**TINY.get("training", {}), "epochs": 50}})
+    assert 1 < cheap < costly
+    assert estimated_cost({"model": {"depth": "deep"}}) == 1  # does not validate: no weight
 
 
 @pytest.mark.slow

@@ -1,11 +1,14 @@
-"""FairQueue: the runs waiting for a worker, handed out fairly across visitors.
+"""FairQueue: the runs waiting for a worker, handed out fairly across visitors, by cost.
 
-The next run comes from the visitor with the fewest runs started while their oldest waiting run
-waited (and at least their runs on workers right now); among equals the one that has waited
-longest goes first. So one visitor who queues many runs cannot starve a classmate who queues
-one: everyone's first run starts before anyone's second, also when the first visitor's run ends
-before the classmate's starts (counting only the runs on workers, their second run, older,
-would then go first).
+Each waiting run has an estimated cost (multiply-adds, `trainer/contract/cost.py`). A visitor's
+share is the cost of their runs started while their oldest waiting run waited (and at least of
+their runs on workers right now). The next run is the one that would leave its visitor with the
+smallest share, its own cost included; among equals the one that has waited longest goes first.
+So one visitor who queues many runs cannot starve a classmate who queues one (with runs of equal
+cost, everyone's first run starts before anyone's second, also when the first visitor's run
+ends before the classmate's starts), and a visitor's costly run, or a flood of them under many
+cookies, waits behind classmates' cheap runs instead of holding the workers for minutes ahead
+of them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+
+from trainer.contract.config import RunConfig
+from trainer.contract.cost import run_cost
 
 
 @dataclass(eq=False)
@@ -25,6 +31,7 @@ class Pending:
     config: dict[str, Any]
     max_seconds: float
     seq: int = 0
+    cost: int = 1  # estimated multiply-adds of training (`estimated_cost`)
 
 
 class FairQueue:
@@ -34,8 +41,8 @@ class FairQueue:
         self._waiting: dict[str, Pending] = {}  # insertion order = arrival order
         self._clock = itertools.count()  # orders pushes and hand-outs
         self._cache: tuple[tuple[Any, ...], list[Pending]] | None = None
-        # When each visitor's runs were handed out, while they had runs waiting.
-        self._handed_out: dict[str, list[int]] = {}
+        # When each visitor's runs were handed out, and their cost, while they had runs waiting.
+        self._handed_out: dict[str, list[tuple[int, int]]] = {}
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -69,53 +76,67 @@ class FairQueue:
         self._cache = None
         return jobs
 
-    def order(self, running_owners: list[str]) -> list[Pending]:
-        """The projected dispatch order, as if each run kept its worker until all had one."""
-        key = tuple(sorted(running_owners))
+    def order(self, running: list[tuple[str, int]]) -> list[Pending]:
+        """The projected dispatch order, as if each run kept its worker until all had one;
+        `running`: (owner, cost) of the runs on workers now."""
+        key = tuple(sorted(running))
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        started = self._started(running_owners)
+        started = self._started(running)
         waiting = list(self._waiting.values())
         order = []
         while waiting:
-            job = min(waiting, key=lambda p: (started[p.owner], p.seq))
+            job = min(waiting, key=lambda p: (started[p.owner] + p.cost, p.seq))
             waiting.remove(job)
             order.append(job)
-            started[job.owner] += 1
+            started[job.owner] += job.cost
         self._cache = (key, order)
         return order
 
-    def pop_next(self, running_owners: list[str]) -> Pending | None:
+    def pop_next(self, running: list[tuple[str, int]]) -> Pending | None:
         """Take out the run that goes to the next free worker."""
-        order = self.order(running_owners)
+        order = self.order(running)
         if not order:
             return None
-        self._handed_out.setdefault(order[0].owner, []).append(next(self._clock))
-        return self.remove(order[0].run_id)
+        job = order[0]
+        self._handed_out.setdefault(job.owner, []).append((next(self._clock), job.cost))
+        return self.remove(job.run_id)
 
-    def _started(self, running_owners: list[str]) -> Counter[str]:
-        """Per visitor: runs handed out since their oldest waiting run came, at least their
-        runs on workers now."""
-        started = Counter(running_owners)
-        for owner, ticks in self._handed_out.items():
-            started[owner] = max(started[owner], len(ticks))
+    def _started(self, running: list[tuple[str, int]]) -> Counter[str]:
+        """Per visitor: the cost of the runs handed out since their oldest waiting run came,
+        at least that of their runs on workers now."""
+        started: Counter[str] = Counter()
+        for owner, cost in running:
+            started[owner] += cost
+        for owner, handed in self._handed_out.items():
+            started[owner] = max(started[owner], sum(cost for _, cost in handed))
         return started
 
     def _forget_before_oldest(self, owner: str) -> None:
         """Drop the hand-outs of `owner` that came before their oldest waiting run."""
         oldest = min((job.seq for job in self._waiting.values() if job.owner == owner),
                      default=None)
-        ticks = [t for t in self._handed_out.get(owner, []) if oldest is not None and t > oldest]
-        if ticks:
-            self._handed_out[owner] = ticks
+        handed = [(tick, cost) for tick, cost in self._handed_out.get(owner, [])
+                  if oldest is not None and tick > oldest]
+        if handed:
+            self._handed_out[owner] = handed
         else:
             self._handed_out.pop(owner, None)
 
-    def position(self, run_id: str, running_owners: list[str]) -> int | None:
+    def position(self, run_id: str, running: list[tuple[str, int]]) -> int | None:
         """1-based place of a waiting run in the projected order, None if not waiting."""
         if run_id not in self._waiting:
             return None
-        for i, job in enumerate(self.order(running_owners), start=1):
+        for i, job in enumerate(self.order(running), start=1):
             if job.run_id == run_id:
                 return i
         return None
+
+
+def estimated_cost(config: dict[str, Any]) -> int:
+    """A run's estimated multiply-adds (`run_cost`); 1 for a config that does not validate
+    (it never reaches the queue: the server validated it)."""
+    try:
+        return max(1, run_cost(RunConfig.model_validate(config)))
+    except ValueError:
+        return 1

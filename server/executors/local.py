@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from server.executors.base import EventCallback, Executor
-from server.executors.fairqueue import FairQueue, Pending
+from server.executors.fairqueue import FairQueue, Pending, estimated_cost
 from server.executors.processes import WorkerProcess
 from trainer.contract.protocol import finished
 
@@ -75,7 +75,7 @@ class LocalExecutor(Executor):
 
     async def submit(self, run_id: str, owner: str, config: dict[str, Any],
                      max_seconds: float) -> None:
-        self._queue.push(Pending(run_id, owner, config, max_seconds))
+        self._queue.push(Pending(run_id, owner, config, max_seconds, cost=estimated_cost(config)))
         self._dispatch()
 
     async def stop(self, run_id: str, reason: str = "stopped by its owner") -> bool:
@@ -213,8 +213,9 @@ class LocalExecutor(Executor):
 
     # -- the queue -------------------------------------------------------------------------
 
-    def _running_owners(self) -> list[str]:
-        return [w.job.owner for w in self._workers.values() if w.job is not None]
+    def _running_owners(self) -> list[tuple[str, int]]:
+        """(owner, cost) of the runs on workers now."""
+        return [(w.job.owner, w.job.cost) for w in self._workers.values() if w.job is not None]
 
     def _worker_of(self, run_id: str) -> WorkerProcess | None:
         return next((w for w in self._workers.values()
