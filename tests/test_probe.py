@@ -211,7 +211,8 @@ def test_steps_flow_eagerly_while_the_chunk_function_traces_and_the_switch_chang
     rows, weights = train(False)
     assert [len(r) for r in held_rows[:eager + 1]] == [1] * (eager + 1)  # eager, one by one
     assert max(len(r) for r in held_rows) > 1  # then chunks
-    assert len(rows) < len(held_rows)
+    # The same steps, however the loop sized its chunks (that depends on the machine's load).
+    assert sum(map(len, rows)) == sum(map(len, held_rows)) == 2 * per_epoch
     assert np.array_equal(np.concatenate(held_rows), np.concatenate(rows), equal_nan=True)
     assert all(np.array_equal(a, b) for a, b in zip(held_weights, weights))
 
