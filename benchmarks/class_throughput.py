@@ -38,8 +38,8 @@ import httpx
 import numpy as np
 
 from benchmarks.live import FINAL, LiveServer, cold_import_seconds, live_server
+from benchmarks.students import class_mix
 from tests.helpers import open_ws
-from trainer.contract.presets import PRESETS_BY_ID
 
 PRESET_IDS = ("vanishing-sigmoid", "fixed-relu-he", "fixed-batchnorm")
 STUDENTS = 10  # per preset: 30 runs
@@ -56,16 +56,7 @@ SMOKE = {"STUDENTS": 1, "PROBES": 1, "IMPORTS": 1, "EPOCHS": 1,
 
 def class_configs(students: int, seed0: int = 100) -> list[tuple[str, dict[str, Any]]]:
     """(preset id, config) of every student's run: presets interleaved, as a class posts."""
-    runs = []
-    for i in range(students):
-        for preset in PRESET_IDS:
-            config = PRESETS_BY_ID[preset]["config"]
-            training = {**config["training"], "learning_rate":
-                        config["training"]["learning_rate"] * (1 + 0.1 * i)}
-            if EPOCHS:
-                training["epochs"] = EPOCHS
-            runs.append((preset, {**config, "seed": seed0 + i, "training": training}))
-    return runs
+    return class_mix(PRESET_IDS, students, seed0, EPOCHS)
 
 
 def cpu_seconds(pid: int) -> float:

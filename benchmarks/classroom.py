@@ -75,6 +75,7 @@ class Prober:
         self.latencies: dict[str, list[float]] = {path: [] for path in PROBED}
         self.failures: Counter[str] = Counter()
         self.rss: list[float] = []
+        self.runs_listed = 0  # the most runs `/api/runs` listed
         self.done = threading.Event()
         self.thread = threading.Thread(target=lambda: asyncio.run(self._probe()))
 
@@ -88,6 +89,8 @@ class Prober:
                     self.latencies[path].append((time.perf_counter() - started) * 1000)
                     if answer.status_code != 200:
                         self.failures[f"{path} {answer.status_code}"] += 1
+                    elif path == "/api/runs":
+                        self.runs_listed = max(self.runs_listed, len(answer.json()))
                     self.rss.append(self.server.rss_mib())
                     await asyncio.sleep(PROBE_SECONDS)
 
@@ -95,6 +98,7 @@ class Prober:
         every = [ms for values in self.latencies.values() for ms in values]
         return {"samples": len(every), "p95_ms": round(percentile(every, 95), 1),
                 "max_ms": round(max(every), 1), "failures": dict(self.failures),
+                "runs_listed_max": self.runs_listed,
                 **{f"{path.removeprefix('/api/')}_p50_p95_max_ms":
                    [round(percentile(v, q), 1) for q in (50, 95)] + [round(max(v), 1)]
                    for path, v in self.latencies.items()}}

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.students import student_config
 from tests.helpers import frames_until_final, open_ws, steps_of
 
 PAGE_QUERY = "?buckets=625&metrics=grad_norms"  # what the page's socket asks (docs/protocol.md)
@@ -89,13 +90,8 @@ class Student:
 def preset_run(preset: dict[str, Any], index: int, k: int, epochs: int | None
                ) -> dict[str, Any]:
     """Visitor `index`'s k-th run of a preset: its own seed and learning rate."""
-    config = preset["config"]
-    training = {**config["training"], "learning_rate":
-                config["training"]["learning_rate"] * (1 + 0.1 * ((index + k) % 5))}
-    if epochs:
-        training["epochs"] = epochs
-    return {**config, "name": f"student {index}, {preset['id']}", "seed": 1000 * index + k,
-            "training": training}
+    return student_config(preset, 1000 * index + k, 1 + 0.1 * ((index + k) % 5), epochs,
+                          name=f"student {index}, {preset['id']}")
 
 
 async def lesson(student: Student, configs: list[dict[str, Any]], into: list[Watched]) -> None:

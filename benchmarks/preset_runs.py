@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.students import class_mix
 from trainer import modelcache
-from trainer.contract.presets import PRESETS_BY_ID
 from trainer.job import run_job
 
 PRESET_IDS = ("vanishing-sigmoid", "fixed-relu-he", "fixed-batchnorm")
@@ -28,16 +28,7 @@ SMOKE = {"PER_PRESET": 1, "EPOCHS": 1, "PRESET_IDS": ("vanishing-sigmoid",)}
 
 
 def _runs(per_preset: int, epochs: int | None) -> list[dict[str, Any]]:
-    configs = []
-    for i in range(per_preset):
-        for preset in PRESET_IDS:
-            config = PRESETS_BY_ID[preset]["config"]
-            training = {**config["training"], "learning_rate":
-                        config["training"]["learning_rate"] * (1 + 0.1 * i)}
-            if epochs:
-                training["epochs"] = epochs
-            configs.append({**config, "seed": 100 + i, "training": training})
-    return configs
+    return [config for _, config in class_mix(PRESET_IDS, per_preset, 100, epochs)]
 
 
 def _pass(configs: list[dict[str, Any]], cache_on: bool) -> dict[str, Any]:

@@ -141,7 +141,8 @@ class RunService:
 
     async def create(self, visitor: Visitor, config: RunConfig) -> dict[str, Any]:
         """Queue a run of a validated RunConfig (the route's typed body)."""
-        return await self._launch(visitor, self._within_limit(config), parent_id=None)
+        return await self._launch(visitor, config, self._cost_within_limit(config),
+                                  parent_id=None)
 
     async def restart(self, visitor: Visitor, run_id: str,
                       overrides: dict[str, Any]) -> dict[str, Any]:
@@ -154,20 +155,21 @@ class RunService:
             config = RunConfig.model_validate(deep_merge(parent["config"], overrides))
         except ValidationError as exc:
             raise InvalidInput(explain_errors(exc)) from None
-        return await self._launch(visitor, self._within_limit(config), parent_id=run_id)
+        return await self._launch(visitor, config, self._cost_within_limit(config),
+                                  parent_id=run_id)
 
-    def _within_limit(self, config: RunConfig) -> RunConfig:
-        """The config, if it is within this server's limits (settings): parameters, estimated
-        work and estimated peak memory of the worker."""
+    def _cost_within_limit(self, config: RunConfig) -> int:
+        """The run's estimated work (multiply-adds, which the fair queue weighs), if the config
+        is within this server's limits (settings): parameters, estimated work and estimated
+        peak memory of the worker; InvalidInput if not."""
         try:
             check_size(config, self.settings.max_params)
             check_memory(config, self.settings.max_run_memory_mib)
-            check_cost(config, self.settings.max_run_cost)
+            return check_cost(config, self.settings.max_run_cost)
         except CombinationError as exc:
             raise InvalidInput([explain_combination(exc)]) from None
-        return config
 
-    async def _launch(self, visitor: Visitor, run_config: RunConfig,
+    async def _launch(self, visitor: Visitor, run_config: RunConfig, cost: int,
                       parent_id: str | None) -> dict[str, Any]:
         check_active(self.store, visitor, self.settings.max_active_per_visitor)
         evict = make_room(self.executor.waiting(), visitor, self.settings.max_queue)
@@ -182,7 +184,8 @@ class RunService:
         self.live.add(run_id, LiveState("queued", dict(row["progress"]),
                                         Thinner(self.settings.history_max_steps)))
         try:
-            await self.executor.submit(run_id, visitor.id, config, self.settings.max_run_seconds)
+            await self.executor.submit(run_id, visitor.id, config,
+                                       self.settings.max_run_seconds, cost)
         except Exception:
             self.live.remove(run_id)
             self.store.delete_run(run_id)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from server.executors.base import Executor
-from server.executors.fairqueue import FairQueue, Pending, estimated_cost
+from server.executors.fairqueue import FairQueue, Pending
 from server.executors.local import LocalExecutor
 from tests.helpers import tiny_run
 from trainer.contract.config import RunConfig
@@ -229,11 +229,16 @@ def test_costly_runs_under_many_cookies_wait_behind_a_classs_cheap_runs() -> Non
     assert [p.run_id for p in queue.order(running)][:3] == ["t0", "s1", "t1"]
 
 
-def test_the_local_executor_queues_a_run_with_its_estimated_cost() -> None:
-    cheap = estimated_cost(TINY)
-    costly = estimated_cost({**TINY, "training": {**TINY.get("training", {}), "epochs": 50}})
-    assert 1 < cheap < costly
-    assert estimated_cost({"model": {"depth": "deep"}}) == 1  # does not validate: no weight
+def test_the_local_executor_weighs_a_run_by_the_cost_it_is_given() -> None:
+    async def main() -> None:
+        executor = LocalExecutor(1)  # not started: no worker, so the runs stay queued
+        await executor.submit("costly", "alice", TINY, 60, cost=100)
+        await executor.submit("cheap", "bob", TINY, 60, cost=1)
+        await executor.submit("unweighed", "carol", TINY, 60)  # cost 1 when not given
+        # By count alice's run (the oldest) would go first; by cost both cheap ones do.
+        assert [executor.queue_position(r) for r in ("cheap", "unweighed", "costly")] == [1, 2, 3]
+
+    asyncio.run(main())
 
 
 @pytest.mark.slow

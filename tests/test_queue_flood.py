@@ -90,6 +90,35 @@ def test_a_cookie_flood_cannot_shut_out_a_newcomer_with_redis(redis_server: obje
         check_newcomer_gets_in_ahead_of_the_surplus(url)
 
 
+# A run within the cost limit but about 50 seed runs' work (7.3e9 multiply-adds).
+COSTLY_RUN = {"model": {"depth": 4, "width": 256}, "training": {"epochs": 40}}
+
+
+def check_a_cheap_run_goes_ahead_of_an_earlier_costly_one(url: str) -> None:
+    with client(url) as costly, client(url) as cheap:
+        first = costly.post("/api/runs", json=COSTLY_RUN)
+        assert first.status_code == 201, first.text
+        second = cheap.post("/api/runs", json=tiny_run())
+        assert second.status_code == 201, second.text
+        place = positions(cheap)
+        # By count the older run would go first: the server handed each run's cost on.
+        assert place[second.json()["id"]] < place[first.json()["id"]], place
+        for http, answer in ((costly, first), (cheap, second)):
+            http.post(f"/api/runs/{answer.json()['id']}/stop")
+
+
+def test_the_queue_weighs_each_run_by_the_cost_the_server_estimated(url: str) -> None:
+    check_a_cheap_run_goes_ahead_of_an_earlier_costly_one(url)
+
+
+@pytest.mark.redis
+def test_the_redis_queue_weighs_each_run_by_its_cost_too(redis_server: object,
+                                                        tmp_path: Path) -> None:
+    with run_server(tmp_path, GRADWATCH_EXECUTOR="redis",
+                    GRADWATCH_REDIS_URL=redis_server.url(8)) as url:
+        check_a_cheap_run_goes_ahead_of_an_earlier_costly_one(url)
+
+
 @pytest.fixture(scope="module")
 def url(workerless_server: str) -> str:
     return workerless_server

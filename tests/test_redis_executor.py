@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from server.executors.base import ExecutorUnavailable
-from server.executors.redis import RedisExecutor
+from server.executors.redis import COSTLY, RedisExecutor, fairness_level
 from tests.redis_helpers import RedisServer, Workers
 from tests.test_local_executor import LONG, TINY, Recorder, stop_a_queued_and_a_running_run
 from trainer.contract.config import RunConfig, total_steps
-from trainer.contract.redisnames import HEARTBEAT_TTL, encode_event, events_key
+from trainer.contract.redisnames import HEARTBEAT_TTL, QUEUE_NAMES, encode_event, events_key
 
 pytestmark = pytest.mark.redis
 SMALL = RunConfig.model_validate({"dataset": {"n_samples": 128},
@@ -174,6 +174,24 @@ def test_queue_positions_are_fair_across_visitors(redis_server: RedisServer) -> 
         assert (health["state"], health["workers"], health["queued"]) == ("degraded", 0, 4)
 
     run(redis_server.url(4), test)
+
+
+def test_a_costly_run_waits_behind_other_visitors_cheap_runs(redis_server: RedisServer) -> None:
+    async def test(executor: RedisExecutor, rec: Recorder) -> None:
+        await executor.submit("flood", "f", TINY, 60, cost=5 * 10**10)  # two queues back
+        await executor.submit("a1", "a", TINY, 60, cost=10**8)
+        await executor.submit("a2", "a", TINY, 60, cost=10**8)
+        await executor.submit("b1", "b", TINY, 60, cost=10**8)
+        await until(lambda: executor.queue_position("flood") == 4, 5)
+        assert [executor.queue_position(r) for r in ("a1", "b1", "a2")] == [1, 2, 3]
+
+    run(redis_server.url(10), test)
+
+
+def test_the_fairness_level_adds_a_queue_per_factor_of_ten_past_costly() -> None:
+    assert [fairness_level(0, c) for c in (1, COSTLY, COSTLY + 1, 10 * COSTLY,
+                                            10 * COSTLY + 1, 100 * COSTLY)] == [0, 0, 1, 1, 2, 2]
+    assert fairness_level(1, 1) == 1 and fairness_level(2, 10**12) == len(QUEUE_NAMES) - 1
 
 
 def test_redis_down_refuses_runs_quickly_and_recovers(own_redis: RedisServer) -> None:

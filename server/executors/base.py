@@ -43,8 +43,10 @@ class Executor(ABC):
 
     @abstractmethod
     async def submit(self, run_id: str, owner: str, config: dict[str, Any],
-                     max_seconds: float) -> None:
-        """Queue a validated run. Raises ExecutorUnavailable when it cannot."""
+                     max_seconds: float, cost: int = 1) -> None:
+        """Queue a validated run. `cost`: its estimated multiply-adds (`run_cost`, computed
+        when the server checked the config against its limit), which the queue's fairness
+        weighs. Raises ExecutorUnavailable when it cannot."""
 
     @abstractmethod
     async def stop(self, run_id: str, reason: str = "stopped by its owner") -> bool:

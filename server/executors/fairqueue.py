@@ -18,9 +18,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.contract.config import RunConfig
-from trainer.contract.cost import run_cost
-
 
 @dataclass(eq=False)
 class Pending:
@@ -31,7 +28,7 @@ class Pending:
     config: dict[str, Any]
     max_seconds: float
     seq: int = 0
-    cost: int = 1  # estimated multiply-adds of training (`estimated_cost`)
+    cost: int = 1  # estimated multiply-adds of training (`run_cost`), as the server checked it
 
 
 class FairQueue:
@@ -132,11 +129,3 @@ class FairQueue:
                 return i
         return None
 
-
-def estimated_cost(config: dict[str, Any]) -> int:
-    """A run's estimated multiply-adds (`run_cost`); 1 for a config that does not validate
-    (it never reaches the queue: the server validated it)."""
-    try:
-        return max(1, run_cost(RunConfig.model_validate(config)))
-    except ValueError:
-        return 1

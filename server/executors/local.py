@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from server.executors.base import EventCallback, Executor
-from server.executors.fairqueue import FairQueue, Pending, estimated_cost
+from server.executors.fairqueue import FairQueue, Pending
 from server.executors.processes import WorkerProcess
 from trainer.contract.protocol import finished
 
@@ -74,8 +74,8 @@ class LocalExecutor(Executor):
         self._watchdog = asyncio.create_task(self._watch(), name="local-executor-watchdog")
 
     async def submit(self, run_id: str, owner: str, config: dict[str, Any],
-                     max_seconds: float) -> None:
-        self._queue.push(Pending(run_id, owner, config, max_seconds, cost=estimated_cost(config)))
+                     max_seconds: float, cost: int = 1) -> None:
+        self._queue.push(Pending(run_id, owner, config, max_seconds, cost=max(1, cost)))
         self._dispatch()
 
     async def stop(self, run_id: str, reason: str = "stopped by its owner") -> bool:

@@ -14,6 +14,9 @@ nothing imports TensorFlow.
 Fairness: RQ hands out jobs strictly by queue order, first-in first-out within a queue, and
 cannot reorder a waiting job. So a run goes to the queue of its owner's number of active runs
 (first run: queue 0, second: queue 1, ...): everyone's first run starts before anyone's second.
+A costly run goes further back, one queue per factor of ten its estimated work is past
+`COSTLY` (`fairness_level`): the local executor's queue weighs runs by cost exactly, and this is
+the same rule in the coarse steps that a fixed set of FIFO queues allows.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ READ_COUNT = 1000     # entries per stream per read (a new stream joins within R
 MONITOR_SECONDS = 1.0
 RETRY_SECONDS = 1.0
 KEEP_READ_MS = 60_000  # entries are trimmed this long after the one last read (long stored)
+COSTLY = 10**9  # multiply-adds (`run_cost`): every MLP preset is below, the conv and RNN ones above
 UNREACHABLE = ("the run queue (Redis) cannot be reached right now, so new runs cannot start; "
                "try again in a minute")
 
@@ -93,8 +97,8 @@ class RedisExecutor(Executor):
         self._wake.set()
 
     async def submit(self, run_id: str, owner: str, config: dict[str, Any],
-                     max_seconds: float) -> None:
-        level = min(sum(t.owner == owner for t in self.runs.values()), len(QUEUE_NAMES) - 1)
+                     max_seconds: float, cost: int = 1) -> None:
+        level = fairness_level(sum(t.owner == owner for t in self.runs.values()), cost)
         try:
             await self.link.in_thread(self.jobs.enqueue, run_id, config, max_seconds, level)
         except ERRORS as exc:
@@ -292,3 +296,13 @@ class RedisExecutor(Executor):
             self._on_event(run_id, event)
         except Exception:  # a bug in a consumer must not stop the reader
             log.exception("handling %s of run %s failed", event.get("type"), run_id)
+
+
+def fairness_level(active: int, cost: int) -> int:
+    """The queue (index in `QUEUE_NAMES`) of a run whose owner has `active` runs queued or
+    running and whose estimated work is `cost`: one level per active run, plus one per factor
+    of ten past `COSTLY` (10⁹ → +0, 10¹⁰ → +1, 10¹¹ → +2), the last queue at most."""
+    costly = 0
+    while cost > COSTLY * 10**costly and costly < len(QUEUE_NAMES):
+        costly += 1
+    return min(active + costly, len(QUEUE_NAMES) - 1)

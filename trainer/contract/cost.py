@@ -40,8 +40,8 @@ def run_cost(config: RunConfig) -> int:
     return total_steps(config) * (config.training.batch_size * per_example + STEP_OVERHEAD)
 
 
-def check_cost(config: RunConfig, max_cost: int) -> None:
-    """Raise CombinationError if the run's estimated work is past `max_cost`."""
+def check_cost(config: RunConfig, max_cost: int) -> int:
+    """The run's estimated work (`run_cost`); CombinationError if it is past `max_cost`."""
     cost = run_cost(config)
     if cost > max_cost:
         raise CombinationError(
@@ -49,6 +49,7 @@ def check_cost(config: RunConfig, max_cost: int) -> None:
             f"({total_steps(config):,} steps of batch {config.training.batch_size}), more than "
             f"this server's limit of {_short(max_cost)} per run; use fewer epochs or "
             "n_samples, a larger batch_size, or a smaller model")
+    return cost
 
 
 def _short(n: int) -> str:
