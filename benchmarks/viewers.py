@@ -56,10 +56,16 @@ async def watch(server: Any, run_id: str, http: Any, viewer: Viewer,
         try:
             async for text in ws:
                 viewer.frames.append((time.time(), text))
-                if _is_final(text):
+                if _is_final(text) or _ended_before(text):
                     return
         finally:
             viewer.close_code = ws.close_code
+
+
+def _ended_before(text: str) -> bool:
+    """Whether this is the snapshot of a run that had ended when the viewer connected (no
+    status frame follows it)."""
+    return text.startswith('{"type":"snapshot"') and json.loads(text)["run"]["status"] in FINAL
 
 
 def _is_final(text: str) -> bool:

@@ -283,3 +283,79 @@ def test_a_finished_run_leaves_no_traced_graph_behind():
     for _ in range(2):
         assert run({"training": {"epochs": 1}}).status == "completed"
     assert _traced_graphs() == before
+
+
+def test_a_traced_models_run_starts_in_chunks_without_an_eager_step(monkeypatch):
+    # A warm model (its chunk function traced by an earlier run) takes step 0 in a chunk: an
+    # eager step of a deep MLP costs tenths of a second. test_modelcache checks that a warm run
+    # stays bit for bit the cold one; a recurrent model keeps its eager first step for that.
+    cfg = RunConfig.model_validate({"dataset": {"n_samples": 200, "n_features": 8},
+                                    "model": {"depth": 4, "width": 16},
+                                    "training": {"epochs": 2, "batch_size": 16}})
+    data = make_dataset(cfg)
+    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(16)
+    per_epoch = steps_per_epoch(cfg)
+    model = build_model(cfg)
+    eager_steps = []
+    real_eager_step = loop._eager_step
+    monkeypatch.setattr(loop, "_eager_step", lambda *a: eager_steps.append(1) or
+                        real_eager_step(*a))
+
+    def fit() -> list[dict]:
+        events = []
+        recorder = StepRecorder(cfg, model.probe_layout, events.append, lambda: None,
+                                1e18, 1e18)
+        loop.fit(model, batches, 2, per_epoch, recorder)
+        recorder.flush()
+        loop.settle()
+        return events
+
+    fit()  # cold: step 0 eagerly, then (once traced) chunks
+    assert len(eager_steps) >= 1 and model.chunk_traced()
+    eager_steps.clear()
+    events = fit()
+    assert eager_steps == []
+    steps = [item["step"] for e in events if e["type"] == "metrics" for item in e["items"]]
+    assert steps == list(range(2 * per_epoch))
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert len(epochs) == 2 and all(math.isfinite(e["loss"]) for e in epochs)
+
+
+def test_an_epochs_rest_goes_in_one_call_when_it_is_at_most_half_a_chunk_more(monkeypatch):
+    asked = []
+
+    def chunk(batches, n):
+        n = int(n)
+        asked.append(n)
+        return tf.zeros((n, 3)), tf.zeros((n,), tf.float64)
+
+    class Recorder:
+        outcome = None
+
+        def record(self, rows, times):
+            pass
+
+    # Chunks of 12: the fake steps take no time, so the next size is the cap.
+    monkeypatch.setattr(loop, "MAX_CHUNK_STEPS", 12)
+    done, _ = loop._chunks(chunk, None, 0, 25, Recorder(), 12)
+    assert (done, asked) == (25, [12, 13])  # not 12, 12, 1
+    asked.clear()
+    done, _ = loop._chunks(chunk, None, 0, 40, Recorder(), 12)
+    assert (done, asked) == (40, [12, 12, 16])
+
+
+def test_the_epoch_functions_are_traced_only_once_the_metrics_exist():
+    # Keras builds the compiled metrics at the first step; a reset traced before would leave
+    # the accuracy out of every later epoch's reset.
+    cfg = RunConfig.model_validate({"dataset": {"n_samples": 64, "n_features": 8},
+                                    "training": {"batch_size": 32}})
+    data = make_dataset(cfg)
+    model = build_model(cfg)
+    traced = tf.types.experimental.PolymorphicFunction
+    reset, result = model.epoch_functions()
+    assert not isinstance(reset, traced) and not isinstance(result, traced)
+    model.train_step((data.x_train[:32], data.y_train[:32]))
+    reset, result = model.epoch_functions()
+    assert isinstance(reset, traced) and set(result()) == {"loss", "accuracy"}
+    reset()
+    assert all(float(v) == 0 for v in result().values())

@@ -82,7 +82,7 @@ def run_job(config: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda
     Args:
         config: a RunConfig as a dict (validated again here).
         emit: receives the events of `trainer.contract.protocol`, in order.
-        should_stop: polled after every chunk of steps (~10 ms); a non-None answer stops the
+        should_stop: polled after every chunk of steps (~30 ms); a non-None answer stops the
             run with that reason.
         max_seconds: wall-time limit; past it the run ends `stopped`.
     """
