@@ -19,6 +19,19 @@ from trainer.recorder import StepRecorder
 pytestmark = pytest.mark.slow
 
 
+def _small_mlp(depth: int, epochs: int, batch: int, n_samples: int,
+               **remedies: object) -> tuple[RunConfig, tf.data.Dataset, int]:
+    """A small MLP's config (8 features, width 16), its batches in a fixed order, and its
+    steps per epoch."""
+    cfg = RunConfig.model_validate({"dataset": {"n_samples": n_samples, "n_features": 8},
+                                    "model": {"depth": depth, "width": 16},
+                                    "remedies": remedies,
+                                    "training": {"epochs": epochs, "batch_size": batch}})
+    data = make_dataset(cfg)
+    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(batch)
+    return cfg, batches, steps_per_epoch(cfg)
+
+
 def test_seed_example_streams_every_step_with_two_layer_norms():
     rec = run({"training": {"epochs": 2}})
     assert rec.status == "completed"
@@ -136,12 +149,7 @@ def test_batches_are_reshuffled_every_epoch_and_reproducible_by_seed():
 def test_the_chunked_loop_trains_exactly_as_keras_fit_with_one_traced_step_per_call():
     # The loop runs the first step eagerly and the rest several at a time inside one traced
     # function; every step must be recorded and train exactly as Keras's own fit does.
-    cfg = RunConfig.model_validate({"dataset": {"n_samples": 400, "n_features": 8},
-                                    "model": {"depth": 3, "width": 16},
-                                    "training": {"epochs": 3, "batch_size": 32}})
-    data = make_dataset(cfg)
-    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(32)
-    per_epoch = steps_per_epoch(cfg)
+    cfg, batches, per_epoch = _small_mlp(3, epochs=3, batch=32, n_samples=400)
 
     ours = build_model(cfg)
     rows: list[np.ndarray] = []
@@ -178,13 +186,7 @@ def test_steps_flow_eagerly_while_the_chunk_function_traces_and_the_switch_chang
     # Issue 16: a run whose chunk function is not traced yet keeps stepping eagerly while it
     # traces in the background. Here the trace is held back for EAGER steps; every figure and
     # the final weights must be bit for bit those of a run whose function was traced before.
-    cfg = RunConfig.model_validate({"dataset": {"n_samples": 400, "n_features": 8},
-                                    "model": {"depth": 4, "width": 16},
-                                    "remedies": {"batch_norm": True},
-                                    "training": {"epochs": 2, "batch_size": 16}})
-    data = make_dataset(cfg)
-    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(16)
-    per_epoch = steps_per_epoch(cfg)
+    cfg, batches, per_epoch = _small_mlp(4, epochs=2, batch=16, n_samples=400, batch_norm=True)
     eager = 12
 
     def train(held: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -289,12 +291,7 @@ def test_a_traced_models_run_starts_in_chunks_without_an_eager_step(monkeypatch)
     # A warm model (its chunk function traced by an earlier run) takes step 0 in a chunk: an
     # eager step of a deep MLP costs tenths of a second. test_modelcache checks that a warm run
     # stays bit for bit the cold one; a recurrent model keeps its eager first step for that.
-    cfg = RunConfig.model_validate({"dataset": {"n_samples": 200, "n_features": 8},
-                                    "model": {"depth": 4, "width": 16},
-                                    "training": {"epochs": 2, "batch_size": 16}})
-    data = make_dataset(cfg)
-    batches = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).batch(16)
-    per_epoch = steps_per_epoch(cfg)
+    cfg, batches, per_epoch = _small_mlp(4, epochs=2, batch=16, n_samples=200)
     model = build_model(cfg)
     eager_steps = []
     real_eager_step = loop._eager_step
@@ -352,10 +349,10 @@ def test_the_epoch_functions_are_traced_only_once_the_metrics_exist():
     data = make_dataset(cfg)
     model = build_model(cfg)
     traced = tf.types.experimental.PolymorphicFunction
-    reset, result = model.epoch_functions()
+    reset, result = loop._epoch_functions(model)
     assert not isinstance(reset, traced) and not isinstance(result, traced)
     model.train_step((data.x_train[:32], data.y_train[:32]))
-    reset, result = model.epoch_functions()
+    reset, result = loop._epoch_functions(model)
     assert isinstance(reset, traced) and set(result()) == {"loss", "accuracy"}
     reset()
     assert all(float(v) == 0 for v in result().values())

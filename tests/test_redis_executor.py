@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from server.executors.base import ExecutorUnavailable
-from server.executors.redis import COSTLY, RedisExecutor, fairness_level
+from server.executors.redis import RedisExecutor
+from server.executors.rqjobs import COSTLY, fairness_level
 from tests.redis_helpers import RedisServer, Workers
 from tests.test_local_executor import LONG, TINY, Recorder, stop_a_queued_and_a_running_run
 from trainer.contract.config import RunConfig, total_steps

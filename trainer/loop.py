@@ -108,7 +108,7 @@ def fit(model: ProbedModel, train: tf.data.Dataset, epochs: int, steps_per_epoch
     size, first = 1, True
     try:
         for epoch in range(epochs):
-            model.epoch_functions()[0]()  # reset_metrics
+            _epoch_functions(model)[0]()  # reset_metrics
             recorder.on_epoch_begin(epoch)
             batches = iter(train)
             done = 0
@@ -132,7 +132,7 @@ def fit(model: ProbedModel, train: tf.data.Dataset, epochs: int, steps_per_epoch
             if recorder.outcome is not None:
                 return
             logs = {name: float(value)
-                    for name, value in model.epoch_functions()[1]().items()}
+                    for name, value in _epoch_functions(model)[1]().items()}
             if validation is not None:
                 scores = model.evaluate(validation, verbose=0, return_dict=True)
                 logs.update({f"val_{name}": float(value) for name, value in scores.items()})
@@ -143,6 +143,25 @@ def fit(model: ProbedModel, train: tf.data.Dataset, epochs: int, steps_per_epoch
                 _PENDING.append((model, tracer))  # its job reports it first, then `settle()`
             else:
                 _finish_trace(model, tracer)
+
+
+def _epoch_functions(model: ProbedModel) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """Keras's `reset_metrics` and `get_metrics_result` as traced functions, for the epoch
+    boundaries (kept with the model's probe wiring, so a warm model has them).
+
+    Eagerly, each metric variable's reset and each result's read is an op of its own (15 % of
+    the seed model's 25-step epochs in a profile, docs/performance.md); traced, each is one
+    call. The ops are the same, so are the figures.
+    """
+    spec = model._gradwatch
+    if spec.epoch_functions is None:
+        compiled = model._compile_metrics
+        if compiled is not None and not compiled.built:
+            # Keras builds them at the first step: a trace now would leave them out.
+            return model.reset_metrics, model.get_metrics_result
+        spec.epoch_functions = (tf.function(model.reset_metrics),
+                                tf.function(model.get_metrics_result))
+    return spec.epoch_functions
 
 
 # Traces still running when their run was stopped (its wall-time limit, a stop request): the

@@ -89,7 +89,7 @@ class _Spec:
         self.tapped = tapped
         self.relu = relu or []  # probed layers whose ReLU output is tapped too (dead units)
         self.chunk: Any = None  # the traced loop of train steps, once built
-        self.epoch_functions: Any = None  # traced (reset_metrics, get_metrics_result)
+        self.epoch_functions: Any = None  # traced (reset_metrics, get_metrics_result): loop.py
         self.traced = False  # whether `chunk` has been traced (a warm model from the cache)
         self.run: Any = None  # what trainer.models.prepare needs to start another run
 
@@ -212,23 +212,6 @@ class ProbedModel(keras.Model):
 
     def mark_chunk_traced(self) -> None:
         self._gradwatch.traced = True
-
-    def epoch_functions(self) -> tuple[Callable[[], Any], Callable[[], dict[str, Any]]]:
-        """Keras's `reset_metrics` and `get_metrics_result` as traced functions, for the loop's
-        epoch boundaries.
-
-        Eagerly, each metric variable's reset and each result's read is an op of its own
-        (about 5 ms an epoch for the seed model, a quarter of a 25-step epoch's time at its
-        speed); traced, each is one call. The ops are the same, so are the figures.
-        """
-        if self._gradwatch.epoch_functions is None:
-            compiled = self._compile_metrics
-            if compiled is not None and not compiled.built:
-                # Keras builds them at the first step: a trace now would leave them out.
-                return self.reset_metrics, self.get_metrics_result
-            self._gradwatch.epoch_functions = (tf.function(self.reset_metrics),
-                                               tf.function(self.get_metrics_result))
-        return self._gradwatch.epoch_functions
 
     def make_chunk_function(self) -> Callable[[Any, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
         """A traced loop of train steps: `chunk(iterator, n)` runs up to n of them.

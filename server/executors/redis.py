@@ -15,8 +15,8 @@ Fairness: RQ hands out jobs strictly by queue order, first-in first-out within a
 cannot reorder a waiting job. So a run goes to the queue of its owner's number of active runs
 (first run: queue 0, second: queue 1, ...): everyone's first run starts before anyone's second.
 A costly run goes further back, one queue per factor of ten its estimated work is past
-`COSTLY` (`fairness_level`): the local executor's queue weighs runs by cost exactly, and this is
-the same rule in the coarse steps that a fixed set of FIFO queues allows.
+`COSTLY` (`rqjobs.fairness_level`): the local executor's queue weighs runs by cost exactly,
+and this is the same rule in the coarse steps that a fixed set of FIFO queues allows.
 """
 
 from __future__ import annotations
@@ -30,11 +30,10 @@ from typing import Any
 from server.executors.base import EventCallback, Executor, ExecutorUnavailable
 from server.executors.redislink import ERRORS, READ_BLOCK_MS, RedisLink
 from server.executors.replay import ReplayFilter, StoredTail
-from server.executors.rqjobs import Snapshot
+from server.executors.rqjobs import Snapshot, fairness_level
 from trainer.contract.protocol import finished
 from trainer.contract.redisnames import (
     HEARTBEAT_TTL,
-    QUEUE_NAMES,
     STOP_TTL,
     alive_key,
     decode_event,
@@ -48,7 +47,6 @@ READ_COUNT = 1000     # entries per stream per read (a new stream joins within R
 MONITOR_SECONDS = 1.0
 RETRY_SECONDS = 1.0
 KEEP_READ_MS = 60_000  # entries are trimmed this long after the one last read (long stored)
-COSTLY = 10**9  # multiply-adds (`run_cost`): every MLP preset is below, the conv and RNN ones above
 UNREACHABLE = ("the run queue (Redis) cannot be reached right now, so new runs cannot start; "
                "try again in a minute")
 
@@ -297,12 +295,3 @@ class RedisExecutor(Executor):
         except Exception:  # a bug in a consumer must not stop the reader
             log.exception("handling %s of run %s failed", event.get("type"), run_id)
 
-
-def fairness_level(active: int, cost: int) -> int:
-    """The queue (index in `QUEUE_NAMES`) of a run whose owner has `active` runs queued or
-    running and whose estimated work is `cost`: one level per active run, plus one per factor
-    of ten past `COSTLY` (10⁹ → +0, 10¹⁰ → +1, 10¹¹ → +2), the last queue at most."""
-    costly = 0
-    while cost > COSTLY * 10**costly and costly < len(QUEUE_NAMES):
-        costly += 1
-    return min(active + costly, len(QUEUE_NAMES) - 1)

@@ -19,6 +19,8 @@ from rq.serializers import JSONSerializer
 
 from trainer.contract.redisnames import JOB_FUNCTION, JOB_TIMEOUT_GRACE, QUEUE_NAMES
 
+COSTLY = 10**9  # multiply-adds (`run_cost`): every MLP preset is below, the conv and RNN ones above
+
 CONNECT_TIMEOUT = 1.0
 SOCKET_TIMEOUT = 3.0
 RESULT_TTL = 600        # s an RQ job hash is kept after the run (the stream has the events)
@@ -101,3 +103,13 @@ class RQJobs:
     def close(self) -> None:
         """Close the connections."""
         self.conn.close()
+
+
+def fairness_level(active: int, cost: int) -> int:
+    """The queue (index in `QUEUE_NAMES`) of a run whose owner has `active` runs queued or
+    running and whose estimated work is `cost`: one level per active run, plus one per factor
+    of ten past `COSTLY` (10⁹ → +0, 10¹⁰ → +1, 10¹¹ → +2), the last queue at most."""
+    costly = 0
+    while cost > COSTLY * 10**costly and costly < len(QUEUE_NAMES):
+        costly += 1
+    return min(active + costly, len(QUEUE_NAMES) - 1)
